@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn response_shape_is_api_gateway_proxy() {
-        let got: serde_json::Value = serde_json::from_str(&response_json(&json!({"a": 1}))).unwrap();
+        let got: serde_json::Value =
+            serde_json::from_str(&response_json(&json!({"a": 1}))).unwrap();
         assert_eq!(got["statusCode"], json!(200));
         assert_eq!(got["headers"], json!({}));
         assert_eq!(got["isBase64Encoded"], json!(false));
@@ -113,7 +114,9 @@ mod tests {
     #[test]
     fn unicode_is_kept_not_escaped() {
         assert_eq!(
-            pretty(&parse(r#"{"greeting":"héllo \u00e9 世界 🦀","esc":"a\"b\\c\n"}"#)),
+            pretty(&parse(
+                r#"{"greeting":"héllo \u00e9 世界 🦀","esc":"a\"b\\c\n"}"#
+            )),
             "{\n    \"greeting\": \"héllo é 世界 🦀\",\n    \"esc\": \"a\\\"b\\\\c\\n\"\n}"
         );
     }
@@ -121,7 +124,10 @@ mod tests {
     #[test]
     fn key_order_is_arrival_order() {
         let body = pretty(&parse(r#"{"zeta":1,"alpha":2,"mid":3}"#));
-        assert_eq!(body, "{\n    \"zeta\": 1,\n    \"alpha\": 2,\n    \"mid\": 3\n}");
+        assert_eq!(
+            body,
+            "{\n    \"zeta\": 1,\n    \"alpha\": 2,\n    \"mid\": 3\n}"
+        );
     }
 
     #[test]

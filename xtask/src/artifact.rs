@@ -24,7 +24,10 @@ pub fn target_dir() -> PathBuf {
 
 /// The release binary cargo produces for `arch`.
 pub fn binary_path(arch: Arch) -> PathBuf {
-    target_dir().join(arch.target()).join("release").join("bootstrap")
+    target_dir()
+        .join(arch.target())
+        .join("release")
+        .join("bootstrap")
 }
 
 /// One directory per architecture, so the two never overwrite each other.

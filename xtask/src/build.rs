@@ -56,7 +56,10 @@ pub fn run(args: Args) -> Result<()> {
 
 fn print_summary(a: &Artifact) {
     println!("zip:         {} ({} bytes)", a.zip.display(), a.zip_bytes);
-    println!("bootstrap:   {} bytes, sha256 {}", a.binary_bytes, a.binary_sha256);
+    println!(
+        "bootstrap:   {} bytes, sha256 {}",
+        a.binary_bytes, a.binary_sha256
+    );
     println!("zip sha256:  {}", a.zip_sha256);
     println!("CodeSha256:  {}", a.code_sha256);
 }
@@ -70,11 +73,22 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     compile(&sh, &root, arch)?;
 
     let binary_path = artifact::binary_path(arch);
-    let binary = std::fs::read(&binary_path)
-        .with_context(|| format!("cargo reported success but {} is missing", binary_path.display()))?;
+    let binary = std::fs::read(&binary_path).with_context(|| {
+        format!(
+            "cargo reported success but {} is missing",
+            binary_path.display()
+        )
+    })?;
     verify::require_static(&binary_path, &binary, arch)
         .context("refusing to zip a binary Lambda's provided.al2023 runtime may not run")?;
-    status("Verified", format!("{} is static ({} EXEC, no dynamic section)", rel(&binary_path), arch));
+    status(
+        "Verified",
+        format!(
+            "{} is static ({} EXEC, no dynamic section)",
+            rel(&binary_path),
+            arch
+        ),
+    );
 
     let zip_path = artifact::zip_path(arch);
     let binary_sha256 = artifact::hex(&artifact::sha256(&binary));
@@ -90,7 +104,10 @@ pub fn build(arch: Arch) -> Result<Artifact> {
                 zip_sha256: artifact::hex(&artifact::sha256(&zip)),
                 level,
             };
-            write_atomically(&stamp_path(&zip_path), serde_json::to_string_pretty(&stamp)?.as_bytes())?;
+            write_atomically(
+                &stamp_path(&zip_path),
+                serde_json::to_string_pretty(&stamp)?.as_bytes(),
+            )?;
             (zip, false)
         }
     };
@@ -108,13 +125,21 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     };
     status(
         if fresh { "Fresh" } else { "Finished" },
-        format!("{} ({} bytes, CodeSha256 {})", rel(&artifact.zip), artifact.zip_bytes, artifact.code_sha256),
+        format!(
+            "{} ({} bytes, CodeSha256 {})",
+            rel(&artifact.zip),
+            artifact.zip_bytes,
+            artifact.code_sha256
+        ),
     );
     Ok(artifact)
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(project_root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(project_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 fn stamp_path(zip: &Path) -> PathBuf {
@@ -133,7 +158,9 @@ fn existing_zip(zip_path: &Path, binary_sha256: &str, level: i64) -> Option<Vec<
 
 /// Writes via a temporary file and a rename, so readers never see half a zip.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("output path has no parent directory")?;
+    let dir = path
+        .parent()
+        .context("output path has no parent directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
@@ -152,11 +179,23 @@ pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
         .quiet()
         .read()
         .context("running `rustc --print sysroot`: is a Rust toolchain installed?")?;
-    if Path::new(sysroot.trim()).join("lib/rustlib").join(target).join("lib").is_dir() {
+    if Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir()
+    {
         return Ok(());
     }
-    status("Installing", format!("Rust target {target} (rustup target add {target})"));
-    if cmd!(sh, "rustup target add {target}").quiet().run().is_err() {
+    status(
+        "Installing",
+        format!("Rust target {target} (rustup target add {target})"),
+    );
+    if cmd!(sh, "rustup target add {target}")
+        .quiet()
+        .run()
+        .is_err()
+    {
         bail!(
             "the Rust target {target} is not installed and rustup could not add it; \
              run `rustup target add {target}` and try again"

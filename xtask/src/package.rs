@@ -54,16 +54,28 @@ pub fn entries(zip: &[u8]) -> Result<Vec<EntryInfo>> {
     let mut archive = ZipArchive::new(Cursor::new(zip)).context("not a readable zip archive")?;
     (0..archive.len())
         .map(|i| {
-            let f = archive.by_index_raw(i).context("reading the zip's directory")?;
+            let f = archive
+                .by_index_raw(i)
+                .context("reading the zip's directory")?;
             let t = f.last_modified().unwrap_or_default();
             Ok(EntryInfo {
-                name: f.name().context("entry name is not valid text")?.into_owned(),
+                name: f
+                    .name()
+                    .context("entry name is not valid text")?
+                    .into_owned(),
                 unix_mode: f.unix_mode(),
                 is_file: f.is_file(),
                 size: f.size(),
                 compressed_size: f.compressed_size(),
                 method: f.compression().to_string(),
-                modified: (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()),
+                modified: (
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                ),
             })
         })
         .collect()
@@ -73,15 +85,21 @@ pub fn entries(zip: &[u8]) -> Result<Vec<EntryInfo>> {
 pub fn bootstrap_from_zip(zip: &[u8]) -> Result<Vec<u8>> {
     let mut archive = ZipArchive::new(Cursor::new(zip))
         .context("not a readable zip archive (truncated or corrupt)")?;
-    let names: Vec<String> = archive.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
-    let mut file = match archive.by_name("bootstrap") {
-        Ok(f) => f,
-        Err(_) => bail!(
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    let mut file =
+        match archive.by_name("bootstrap") {
+            Ok(f) => f,
+            Err(_) => {
+                bail!(
             "the zip has no `bootstrap` at its root (entries: {}); Lambda's provided runtimes \
              execute ./bootstrap: rebuild with `cargo xtask build`",
             if names.is_empty() { "none".to_string() } else { names.join(", ") }
-        ),
-    };
+        )
+            }
+        };
     if !file.is_file() {
         bail!("`bootstrap` in the zip is not a regular file");
     }
@@ -103,7 +121,9 @@ mod tests {
 
     #[test]
     fn zip_is_deterministic_and_round_trips() {
-        let payload: Vec<u8> = (0..50_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let payload: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
         let a = zip_bootstrap(&payload, 11).unwrap();
         let b = zip_bootstrap(&payload, 11).unwrap();
         assert_eq!(a, b);
@@ -125,13 +145,19 @@ mod tests {
         w.write_all(b"x").unwrap();
         let zip = w.finish().unwrap().into_inner();
         let err = format!("{:#}", bootstrap_from_zip(&zip).unwrap_err());
-        assert!(err.contains("no `bootstrap`") && err.contains("main"), "{err}");
+        assert!(
+            err.contains("no `bootstrap`") && err.contains("main"),
+            "{err}"
+        );
     }
 
     #[test]
     fn truncated_zip_is_refused() {
         let zip = zip_bootstrap(b"hello world", 11).unwrap();
-        let err = format!("{:#}", bootstrap_from_zip(&zip[..zip.len() / 2]).unwrap_err());
+        let err = format!(
+            "{:#}",
+            bootstrap_from_zip(&zip[..zip.len() / 2]).unwrap_err()
+        );
         assert!(err.contains("not a readable zip"), "{err}");
     }
 }

@@ -64,7 +64,10 @@ impl ElfReport {
             )),
         }
         if self.class != "ELF64" {
-            problems.push(format!("{} binary; Lambda runs 64-bit ELF only", self.class));
+            problems.push(format!(
+                "{} binary; Lambda runs 64-bit ELF only",
+                self.class
+            ));
         }
         if self.machine != policy.arch.elf_machine_name() {
             problems.push(format!(
@@ -105,8 +108,12 @@ pub fn inspect(data: &[u8]) -> Result<ElfReport, NotInspectable> {
     }
     // e_ident[EI_CLASS] is byte 4.
     match data.get(4) {
-        Some(&c) if c == elf::ELFCLASS64.0 => inspect_as::<elf::FileHeader64<Endianness>>(data, "ELF64"),
-        Some(&c) if c == elf::ELFCLASS32.0 => inspect_as::<elf::FileHeader32<Endianness>>(data, "ELF32"),
+        Some(&c) if c == elf::ELFCLASS64.0 => {
+            inspect_as::<elf::FileHeader64<Endianness>>(data, "ELF64")
+        }
+        Some(&c) if c == elf::ELFCLASS32.0 => {
+            inspect_as::<elf::FileHeader32<Endianness>>(data, "ELF32")
+        }
         Some(other) => Err(NotInspectable(format!("unknown ELF class {other}"))),
         None => Err(NotInspectable("truncated ELF header".to_string())),
     }
@@ -198,7 +205,9 @@ fn needed_libraries<H: FileHeader<Endian = Endianness>>(
         .filter(|s| s.p_type(endian) == elf::PT_LOAD)
         .find_map(|s| s.data_range(endian, data, addr, size).ok().flatten())
         .ok_or_else(|| {
-            NotInspectable("malformed or truncated ELF: dynamic string table is outside the file".into())
+            NotInspectable(
+                "malformed or truncated ELF: dynamic string table is outside the file".into(),
+            )
         })?;
     needed_offsets
         .into_iter()
@@ -206,7 +215,9 @@ fn needed_libraries<H: FileHeader<Endian = Endianness>>(
             let tail = usize::try_from(offset)
                 .ok()
                 .and_then(|o| table.get(o..))
-                .ok_or_else(|| NotInspectable("malformed ELF: DT_NEEDED offset out of range".into()))?;
+                .ok_or_else(|| {
+                    NotInspectable("malformed ELF: DT_NEEDED offset out of range".into())
+                })?;
             let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
             Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
         })
@@ -285,7 +296,10 @@ impl Verdict {
             if r.dynamic_section { "yes" } else { "no" },
         );
         if self.is_static {
-            out.push_str(&format!("  verdict:         static ({} Lambda bootstrap)\n", self.arch));
+            out.push_str(&format!(
+                "  verdict:         static ({} Lambda bootstrap)\n",
+                self.arch
+            ));
         } else {
             out.push_str("  verdict:         NOT static\n");
             for p in &self.problems {
@@ -355,7 +369,8 @@ pub fn require_static(path: &Path, bytes: &[u8], arch: Arch) -> Result<Verdict> 
         arch,
         allow_static_pie: false,
     };
-    let verdict = check(path, bytes, policy).with_context(|| format!("{} is not a usable ELF", path.display()))?;
+    let verdict = check(path, bytes, policy)
+        .with_context(|| format!("{} is not a usable ELF", path.display()))?;
     if !verdict.is_static {
         bail!(
             "{} is not a fully static {arch} executable:\n  - {}",

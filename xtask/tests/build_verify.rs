@@ -1,0 +1,302 @@
+//! `build` and `verify-static` on real artifacts: the built bootstrap, real
+//! dynamically linked and static-pie binaries, an ELF for another machine,
+//! and inputs that are not ELF at all.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use xtask::package;
+
+fn verify(args: &[&str]) -> (i32, String, String) {
+    let out = run(xtask().arg("verify-static").args(args));
+    (
+        out.status.code().expect("exited, not killed"),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+fn verify_json(path: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec![path.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = verify(&args);
+    let v = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (code, v)
+}
+
+#[test]
+fn built_bootstrap_is_static_exec_in_a_deterministic_zip() {
+    let build = built("x86_64");
+    let zip_path = built_zip("x86_64");
+    let zip = std::fs::read(&zip_path).unwrap();
+
+    // The digests the build printed are those of the bytes on disk.
+    let sha = xtask::artifact::sha256(&zip);
+    assert_eq!(build["zip_sha256"], xtask::artifact::hex(&sha));
+    assert_eq!(build["code_sha256"], xtask::artifact::code_sha256(&zip));
+    assert_eq!(build["zip_bytes"], zip.len() as u64);
+
+    // Exactly one entry: bootstrap, regular file 0755, deflated, fixed timestamp.
+    let entries = package::entries(&zip).unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0];
+    assert_eq!(e.name, "bootstrap");
+    assert!(e.is_file);
+    assert_eq!(e.unix_mode, Some(0o100755));
+    assert_eq!(e.method, "Deflated");
+    assert_eq!(e.modified, (1980, 1, 1, 0, 0, 0));
+
+    // Unzipped bytes are the binary cargo built and the build verified.
+    let inner = package::bootstrap_from_zip(&zip).unwrap();
+    let binary = std::fs::read(build["binary"].as_str().unwrap()).unwrap();
+    assert_eq!(inner, binary);
+    assert_eq!(
+        build["binary_sha256"],
+        xtask::artifact::hex(&xtask::artifact::sha256(&binary))
+    );
+
+    // And verify-static agrees, on the zip and on the bare ELF.
+    for path in [
+        zip_path.as_path(),
+        Path::new(build["binary"].as_str().unwrap()),
+    ] {
+        let (code, v) = verify_json(path, &[]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["is_static"], true);
+        assert_eq!(v["class"], "ELF64");
+        assert_eq!(v["machine"], "x86_64");
+        assert_eq!(v["type"], "EXEC");
+        assert_eq!(v["interpreter"], serde_json::Value::Null);
+        assert_eq!(v["needed"], serde_json::json!([]));
+        assert_eq!(v["dynamic_section"], false);
+    }
+    // The default path is the build output.
+    let (code, stdout, _) = verify(&[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("verdict:         static"), "{stdout}");
+}
+
+#[test]
+fn up_to_date_rebuild_reuses_the_zip() {
+    let first = built("x86_64");
+    let out = run(xtask().args(["build", "--json"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        again["fresh"], true,
+        "an unchanged binary must not be re-zipped"
+    );
+    assert_eq!(again["zip_sha256"], first["zip_sha256"]);
+    assert!(!text(&out.stderr).contains("Zipping"));
+}
+
+#[test]
+fn dynamically_linked_binary_fails_listing_needed_and_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    // A host (glibc) build: dynamically linked, like most binaries on the machine.
+    let bin = rustc_fixture(dir.path(), "dynamic", HELLO, &[]);
+    let (code, v) = verify_json(&bin, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["is_static"], false);
+    let needed: Vec<&str> = v["needed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(needed.contains(&"libc.so.6"), "{needed:?}");
+    let interp = v["interpreter"].as_str().unwrap();
+    assert!(interp.starts_with("/lib"), "{interp}");
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("needs libc.so.6"), "{problems}");
+    assert!(
+        problems.contains(&format!("interpreter {interp}")),
+        "{problems}"
+    );
+
+    // A system binary too, in the human format.
+    let (code, stdout, _) = verify(&["/bin/ls"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("needs libc.so.6"), "{stdout}");
+    assert!(stdout.contains("NOT static"), "{stdout}");
+}
+
+#[test]
+fn static_pie_fails_strict_mode_with_the_fix_and_passes_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    // musl's default output is static-pie: no interpreter, no NEEDED, but PT_DYNAMIC.
+    let bin = rustc_fixture(
+        dir.path(),
+        "static_pie",
+        HELLO,
+        &["--target", "x86_64-unknown-linux-musl", "-Clinker=rust-lld"],
+    );
+    let (code, v) = verify_json(&bin, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["type"], "DYN");
+    assert_eq!(v["dynamic_section"], true);
+    assert_eq!(v["needed"], serde_json::json!([]));
+    assert_eq!(
+        v["problems"],
+        serde_json::json!([
+            "static-pie: has a dynamic section; build with -C relocation-model=static"
+        ])
+    );
+    let (code, v) = verify_json(&bin, &["--allow-static-pie"]);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn elf_for_another_machine_fails_naming_what_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = rustc_fixture(
+        dir.path(),
+        "arm",
+        HELLO,
+        &[
+            "--target",
+            "aarch64-unknown-linux-musl",
+            "-Clinker=rust-lld",
+            "-Crelocation-model=static",
+        ],
+    );
+    let (code, v) = verify_json(&bin, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["machine"], "aarch64");
+    let problems = v["problems"].to_string();
+    assert!(
+        problems.contains("wrong machine for x86_64: found aarch64"),
+        "{problems}"
+    );
+    // The same binary is fine for arm64.
+    let (code, v) = verify_json(&bin, &["--arch", "arm64"]);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn unreadable_inputs_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bootstrap = std::fs::read(built("x86_64")["binary"].as_str().unwrap()).unwrap();
+
+    let empty = d.join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let textfile = d.join("notes.txt");
+    std::fs::write(&textfile, b"#!/bin/sh\necho not an ELF\n").unwrap();
+    let header_only = d.join("header-only");
+    std::fs::write(&header_only, &bootstrap[..80]).unwrap();
+    let half = d.join("half");
+    std::fs::write(&half, &bootstrap[..bootstrap.len() / 2]).unwrap();
+    let no_bootstrap = d.join("other.zip");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&no_bootstrap).unwrap());
+        w.start_file("handler", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&bootstrap).unwrap();
+        w.finish().unwrap();
+    }
+    let cut_zip = d.join("cut.zip");
+    let zip = std::fs::read(built_zip("x86_64")).unwrap();
+    std::fs::write(&cut_zip, &zip[..zip.len() / 3]).unwrap();
+
+    let cases: [(&Path, &str); 7] = [
+        (&empty, "the file is empty"),
+        (&textfile, "not an ELF file"),
+        (&header_only, "truncated"),
+        (&half, "truncated ELF"),
+        (&no_bootstrap, "no `bootstrap`"),
+        (&cut_zip, "not a readable zip"),
+        (&d.join("missing"), "cannot read"),
+    ];
+    for (path, expected) in cases {
+        let (code, stdout, stderr) = verify(&[path.to_str().unwrap()]);
+        assert_eq!(
+            code,
+            2,
+            "{}: stdout {stdout} stderr {stderr}",
+            path.display()
+        );
+        assert!(stderr.contains(expected), "{}: {stderr}", path.display());
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn pure_check_agrees_with_the_cli_on_every_policy() {
+    use xtask::verify::{inspect, Policy};
+    use xtask::Arch;
+    let bootstrap = std::fs::read(built("x86_64")["binary"].as_str().unwrap()).unwrap();
+    let report = inspect(&bootstrap).unwrap();
+    let strict = Policy {
+        arch: Arch::X86_64,
+        allow_static_pie: false,
+    };
+    assert!(report.problems(strict).is_empty());
+    let arm = Policy {
+        arch: Arch::Arm64,
+        allow_static_pie: false,
+    };
+    assert_eq!(
+        report.problems(arm),
+        ["wrong machine for arm64: found x86_64, expected aarch64 (target aarch64-unknown-linux-musl)"]
+    );
+}
+
+/// Clean builds of two copies of the workspace, in directories of different
+/// lengths, give the very same zip as the main checkout.
+#[test]
+fn clean_builds_in_different_directories_are_byte_identical() {
+    let reference = built("x86_64");
+    let root = workspace_root();
+    let mut shas = Vec::new();
+    for name in ["a", "a-much-longer-checkout-directory-name"] {
+        let parent = tempfile::tempdir().unwrap();
+        let copy = parent.path().join(name);
+        copy_workspace(&root, &copy);
+        let out = run(xtask()
+            .args(["build", "--json"])
+            .env("XTASK_PROJECT_ROOT", &copy)
+            .env("CARGO_TARGET_DIR", copy.join("target")));
+        assert!(
+            out.status.success(),
+            "build in {}: {}",
+            copy.display(),
+            text(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["zip"]
+            .as_str()
+            .unwrap()
+            .starts_with(copy.to_str().unwrap()));
+        assert_eq!(v["fresh"], false, "a clean build writes its zip");
+        shas.push(v["zip_sha256"].clone());
+    }
+    assert_eq!(shas[0], reference["zip_sha256"]);
+    assert_eq!(shas[1], reference["zip_sha256"]);
+}
+
+fn copy_workspace(from: &Path, to: &Path) {
+    for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
+        copy_tree(&from.join(rel), &to.join(rel));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() == "target" {
+                continue;
+            }
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    }
+}
