@@ -110,7 +110,8 @@ pub fn check_layout(zipped_bytes: u64, entries: &[package::EntryInfo]) -> Result
 
 /// All checks on a deployment zip: limits, layout, and a static `bootstrap` for `arch`.
 pub fn check_zip(path: &Path, bytes: Vec<u8>, arch: Arch) -> Result<CheckedZip> {
-    let entries = package::entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let entries =
+        package::entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
     let unzipped_bytes = check_layout(bytes.len() as u64, &entries)
         .with_context(|| format!("refusing to deploy {}", path.display()))?;
     let binary = package::bootstrap_from_zip(&bytes)
@@ -265,10 +266,7 @@ pub struct RawFailure {
 }
 
 pub fn classify(raw: &RawFailure) -> Failure {
-    let message = raw
-        .message
-        .clone()
-        .unwrap_or_else(|| raw.detail.clone());
+    let message = raw.message.clone().unwrap_or_else(|| raw.detail.clone());
     let detail_lower = raw.detail.to_lowercase();
     if raw.no_response {
         if detail_lower.contains("credentials") || detail_lower.contains("identity") {
@@ -497,14 +495,12 @@ pub fn metadata_from_json(json: &serde_json::Value) -> Result<Metadata> {
     let function_name = lambda["function-name"].as_str().map(str::to_string);
     let arch = match lambda["arch"].as_str() {
         None => None,
-        Some(a) => Some(
-            <Arch as clap::ValueEnum>::from_str(a, false).map_err(|_| {
-                anyhow!(
-                    "function/Cargo.toml: [package.metadata.lambda] arch = {a:?} is not \
+        Some(a) => Some(<Arch as clap::ValueEnum>::from_str(a, false).map_err(|_| {
+            anyhow!(
+                "function/Cargo.toml: [package.metadata.lambda] arch = {a:?} is not \
                      a Lambda architecture; use \"x86_64\" or \"arm64\""
-                )
-            })?,
-        ),
+            )
+        })?),
     };
     Ok(Metadata {
         function_name,
@@ -631,6 +627,16 @@ impl Intercept for Meter {
     }
 }
 
+/// HTTPS through rustls on ring: the one TLS stack compiled in (see xtask/Cargo.toml).
+pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// Loads configuration the way the AWS CLI does, plus the flags, with bounded timeouts.
 pub async fn client(
     region: Option<&str>,
@@ -639,13 +645,9 @@ pub async fn client(
     meter: &Meter,
 ) -> Result<(Client, String)> {
     use aws_config::timeout::TimeoutConfig;
-    use aws_smithy_http_client::tls;
 
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-        .build_https();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
+        .http_client(http_client())
         .timeout_config(
             TimeoutConfig::builder()
                 // An unreachable endpoint fails in seconds, not minutes.
@@ -674,12 +676,16 @@ pub async fn client(
     // Resolving credentials up front turns "none found" into one clear message before any
     // request, instead of a dispatch failure deep in the first call.
     match sdk.credentials_provider() {
-        None => bail!("no AWS credentials were found; supply them through one of: {CREDENTIAL_SOURCES}"),
+        None => {
+            bail!("no AWS credentials were found; supply them through one of: {CREDENTIAL_SOURCES}")
+        }
         Some(provider) => {
             use aws_sdk_lambda::config::ProvideCredentials;
             if let Err(e) = provider.provide_credentials().await {
                 bail!(explain(
-                    &Failure::NoCredentials(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()),
+                    &Failure::NoCredentials(
+                        aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()
+                    ),
                     &CallContext {
                         action: "",
                         function: "",
@@ -808,7 +814,12 @@ impl Deployer<'_> {
     }
 
     /// UpdateFunctionCode, retried while another update is in progress (bounded).
-    async fn update(&self, zip: &CheckedZip, revision: Option<&str>, dry_run: bool) -> Result<Remote> {
+    async fn update(
+        &self,
+        zip: &CheckedZip,
+        revision: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Remote> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -890,7 +901,11 @@ impl Deployer<'_> {
             .handler("bootstrap")
             .role(role)
             .architectures(Architecture::from(arch.lambda_name()))
-            .code(FunctionCode::builder().zip_file(Blob::new(zip.bytes.clone())).build())
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(zip.bytes.clone()))
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| self.fail("lambda:CreateFunction", e).1)?;
@@ -984,7 +999,10 @@ pub async fn deploy(
             } else {
                 status(
                     "Creating",
-                    format!("{function} (provided.al2023, {arch}, {} bytes)", zip.bytes.len()),
+                    format!(
+                        "{function} (provided.al2023, {arch}, {} bytes)",
+                        zip.bytes.len()
+                    ),
                 );
                 (Outcome::Created, Some(d.create(zip, arch, role).await?))
             }
@@ -1000,7 +1018,11 @@ pub async fn deploy(
             Plan::Upload => {
                 let revision = remote.revision_id.clone();
                 status(
-                    if args.dry_run { "Validating" } else { "Uploading" },
+                    if args.dry_run {
+                        "Validating"
+                    } else {
+                        "Uploading"
+                    },
                     format!(
                         "{} bytes to {function}{}",
                         zip.bytes.len(),
@@ -1111,7 +1133,9 @@ mod tests {
 
     #[test]
     fn exactly_one_bootstrap() {
-        let none = check_layout(10, &[entry("main", 1)]).unwrap_err().to_string();
+        let none = check_layout(10, &[entry("main", 1)])
+            .unwrap_err()
+            .to_string();
         assert!(none.contains("found 0") && none.contains("main"), "{none}");
         let two = check_layout(10, &[entry("bootstrap", 1), entry("bootstrap", 1)])
             .unwrap_err()
@@ -1124,7 +1148,10 @@ mod tests {
     #[test]
     fn plan_compares_code_after_checking_the_function() {
         let r = remote();
-        assert_eq!(plan(&r, "abc=", Arch::X86_64, false).unwrap(), Plan::Unchanged);
+        assert_eq!(
+            plan(&r, "abc=", Arch::X86_64, false).unwrap(),
+            Plan::Unchanged
+        );
         assert_eq!(plan(&r, "abc=", Arch::X86_64, true).unwrap(), Plan::Upload);
         assert_eq!(plan(&r, "xyz=", Arch::X86_64, false).unwrap(), Plan::Upload);
         // A function that has no code hash yet is never "unchanged".
@@ -1132,7 +1159,10 @@ mod tests {
             code_sha256: None,
             ..remote()
         };
-        assert_eq!(plan(&fresh, "abc=", Arch::X86_64, false).unwrap(), Plan::Upload);
+        assert_eq!(
+            plan(&fresh, "abc=", Arch::X86_64, false).unwrap(),
+            Plan::Upload
+        );
     }
 
     #[test]
@@ -1141,7 +1171,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("architecture mismatch"), "{err}");
-        assert!(err.contains("runs on x86_64") && err.contains("built for arm64"), "{err}");
+        assert!(
+            err.contains("runs on x86_64") && err.contains("built for arm64"),
+            "{err}"
+        );
         // No Architectures field means x86_64.
         let old = Remote {
             architectures: vec![],
@@ -1169,8 +1202,13 @@ mod tests {
             runtime: Some("python3.12".into()),
             ..remote()
         };
-        let err = plan(&python, "x", Arch::X86_64, false).unwrap_err().to_string();
-        assert!(err.contains("python3.12") && err.contains("provided.al2023"), "{err}");
+        let err = plan(&python, "x", Arch::X86_64, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("python3.12") && err.contains("provided.al2023"),
+            "{err}"
+        );
         let image = Remote {
             runtime: None,
             package_type: Some("Image".into()),
@@ -1191,8 +1229,14 @@ mod tests {
             state_reason: Some("no role".into()),
             ..remote()
         };
-        assert_eq!(progress(&with(Some("Active"), Some("Successful"))).unwrap(), Progress::Done);
-        assert_eq!(progress(&with(Some("Active"), None)).unwrap(), Progress::Done);
+        assert_eq!(
+            progress(&with(Some("Active"), Some("Successful"))).unwrap(),
+            Progress::Done
+        );
+        assert_eq!(
+            progress(&with(Some("Active"), None)).unwrap(),
+            Progress::Done
+        );
         assert!(matches!(
             progress(&with(Some("Active"), Some("InProgress"))).unwrap(),
             Progress::Pending(_)
@@ -1201,9 +1245,16 @@ mod tests {
             progress(&with(Some("Pending"), None)).unwrap(),
             Progress::Pending(_)
         ));
-        let failed = progress(&with(Some("Active"), Some("Failed"))).unwrap_err().to_string();
-        assert!(failed.contains("Failed") && failed.contains("bad zip"), "{failed}");
-        let state = progress(&with(Some("Failed"), None)).unwrap_err().to_string();
+        let failed = progress(&with(Some("Active"), Some("Failed")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            failed.contains("Failed") && failed.contains("bad zip"),
+            "{failed}"
+        );
+        let state = progress(&with(Some("Failed"), None))
+            .unwrap_err()
+            .to_string();
         assert!(state.contains("no role"), "{state}");
     }
 
@@ -1227,12 +1278,18 @@ mod tests {
 
     #[test]
     fn classify_service_errors() {
-        assert_eq!(classify(&raw(404, "ResourceNotFoundException")), Failure::NotFound);
+        assert_eq!(
+            classify(&raw(404, "ResourceNotFoundException")),
+            Failure::NotFound
+        );
         assert_eq!(
             classify(&raw(409, "ResourceConflictException")),
             Failure::Conflict("msg".into())
         );
-        assert_eq!(classify(&raw(412, "PreconditionFailedException")), Failure::StaleRevision);
+        assert_eq!(
+            classify(&raw(412, "PreconditionFailedException")),
+            Failure::StaleRevision
+        );
         assert_eq!(
             classify(&raw(403, "AccessDeniedException")),
             Failure::AccessDenied("msg".into())
@@ -1249,7 +1306,10 @@ mod tests {
             classify(&raw(400, "ThrottlingException")),
             Failure::Throttled("msg".into())
         );
-        assert_eq!(classify(&raw(503, "ServiceException")), Failure::Server(503, "msg".into()));
+        assert_eq!(
+            classify(&raw(503, "ServiceException")),
+            Failure::Server(503, "msg".into())
+        );
         assert_eq!(
             classify(&raw(400, "InvalidParameterValueException")),
             Failure::Other("InvalidParameterValueException: msg".into())
@@ -1287,7 +1347,10 @@ mod tests {
             "{denied}"
         );
         let none = explain(&Failure::NoCredentials("x".into()), &cx);
-        assert!(none.contains("AWS_ACCESS_KEY_ID") && none.contains("--profile"), "{none}");
+        assert!(
+            none.contains("AWS_ACCESS_KEY_ID") && none.contains("--profile"),
+            "{none}"
+        );
         assert!(none.contains("AWS_WEB_IDENTITY_TOKEN_FILE"), "{none}");
         let unreachable = explain(&Failure::Unreachable("refused".into()), &cx);
         assert!(unreachable.contains("--endpoint-url"), "{unreachable}");
@@ -1312,7 +1375,10 @@ mod tests {
         let bad = serde_json::json!({"packages": [
             {"name": "echo-function", "metadata": {"lambda": {"arch": "mips"}}}
         ]});
-        assert!(metadata_from_json(&bad).unwrap_err().to_string().contains("x86_64"));
+        assert!(metadata_from_json(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("x86_64"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod bench;
 pub mod build;
 pub mod deploy;
+pub mod moto;
 pub mod package;
 pub mod status;
 pub mod test;

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: make sure everything the tests need is here, then run them all.
+//! `cargo xtask test`: make sure everything the tests need is here (musl targets, moto),
+//! then run them all.
 
 use std::process::ExitCode;
 
@@ -6,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::status::status;
-use crate::{build, project_root, Arch};
+use crate::{build, moto, project_root, Arch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,6 +22,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for arch in Arch::ALL {
         build::ensure_target(&sh, arch)?;
     }
+    // The deploy tests run against moto, a real implementation of the Lambda API.
+    let moto_server = moto::ensure_installed(&sh)?;
+    sh.set_var(moto::MOTO_SERVER_ENV, &moto_server);
     status("Testing", "workspace (cargo test --workspace)");
     let cargo = crate::cargo();
     let extra = &args.cargo_test_args;

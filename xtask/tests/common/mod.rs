@@ -2,6 +2,8 @@
 //! the real bootstrap once per test process, compile small fixture programs.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};

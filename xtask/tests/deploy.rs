@@ -1,0 +1,825 @@
+//! `deploy` against moto (a real implementation of the Lambda API), through a fault-injecting
+//! proxy for what moto does not do: throttling, server errors, update conflicts, stale RevisionIds.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::proxy::{Fault, Proxy};
+use common::*;
+use serde_json::{json, Value};
+use xtask::moto::{self, MotoServer};
+use xtask::package;
+
+/// moto, the proxy in front of it, and an execution role.
+struct Aws {
+    proxy: Proxy,
+    moto: MotoServer,
+    role: String,
+    dir: tempfile::TempDir,
+}
+
+impl Aws {
+    fn start() -> Aws {
+        let moto = MotoServer::start().expect("moto starts (cargo xtask test installs it)");
+        let role = moto.create_role("echo-role").unwrap();
+        Aws {
+            proxy: Proxy::start(moto.addr),
+            moto,
+            role,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn lambda(&self) -> aws_sdk_lambda::Client {
+        moto::lambda_client(&self.moto.endpoint())
+    }
+
+    /// CreateFunction straight at moto (not through the proxy), with placeholder code.
+    fn create_function(&self, name: &str, arch: &str) {
+        let zip = package::zip_bootstrap(b"placeholder", 1).unwrap();
+        moto::block_on(
+            self.lambda()
+                .create_function()
+                .function_name(name)
+                .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+                .handler("bootstrap")
+                .role(&self.role)
+                .architectures(aws_sdk_lambda::types::Architecture::from(arch))
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateFunction on moto");
+    }
+
+    fn remote(&self, name: &str) -> aws_sdk_lambda::types::FunctionConfiguration {
+        moto::block_on(self.lambda().get_function().function_name(name).send())
+            .expect("GetFunction on moto")
+            .configuration
+            .expect("GetFunction has a configuration")
+    }
+
+    /// `cargo xtask deploy` with test credentials, aimed at the proxy.
+    fn deploy_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = xtask();
+        cmd.arg("deploy")
+            .args(["--endpoint-url", &self.proxy.endpoint()])
+            .args(args);
+        test_env(&mut cmd, self.dir.path());
+        cmd
+    }
+
+    fn deploy(&self, args: &[&str]) -> Deployed {
+        deployed(&mut self.deploy_cmd(args))
+    }
+}
+
+/// Fake credentials and nothing from the caller's AWS setup.
+fn test_env(cmd: &mut Command, home: &Path) {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+        "LAMBDA_FUNCTION_NAME",
+        "GITHUB_STEP_SUMMARY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"));
+}
+
+struct Deployed {
+    ok: bool,
+    json: Value,
+    stdout: String,
+    stderr: String,
+}
+
+fn deployed(cmd: &mut Command) -> Deployed {
+    let out = run(cmd);
+    let stdout = text(&out.stdout);
+    Deployed {
+        ok: out.status.success(),
+        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stdout,
+        stderr: text(&out.stderr),
+    }
+}
+
+impl Deployed {
+    #[track_caller]
+    fn success(self) -> Value {
+        assert!(
+            self.ok,
+            "deploy failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.json
+    }
+
+    #[track_caller]
+    fn failure(self) -> String {
+        assert!(
+            !self.ok,
+            "deploy should have failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.stderr
+    }
+}
+
+fn local_sha(zip: &Path) -> String {
+    xtask::artifact::code_sha256(&std::fs::read(zip).unwrap())
+}
+
+fn operations(report: &Value) -> Vec<String> {
+    report["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The built x86_64 bootstrap, zipped again at another level: different bytes, same program.
+fn second_zip(dir: &Path) -> PathBuf {
+    let binary = package::bootstrap_from_zip(&std::fs::read(built_zip("x86_64")).unwrap()).unwrap();
+    let path = dir.join("second.zip");
+    std::fs::write(&path, package::zip_bootstrap(&binary, 1).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let zip = built_zip("x86_64");
+    let zip_arg = zip.to_str().unwrap();
+    let sha = local_sha(&zip);
+    assert_ne!(
+        aws.remote("echo").code_sha256.as_deref(),
+        Some(sha.as_str())
+    );
+
+    // The name from LAMBDA_FUNCTION_NAME; the build output by default.
+    let summary = aws.dir.path().join("summary.md");
+    let first = deployed(
+        aws.deploy_cmd(&["--json"])
+            .env("LAMBDA_FUNCTION_NAME", "echo")
+            .env("GITHUB_STEP_SUMMARY", &summary),
+    )
+    .success();
+    assert_eq!(first["outcome"], "updated");
+    assert_eq!(first["function"], "echo");
+    assert_eq!(first["code_sha256"], sha.as_str());
+    assert_eq!(first["version"], "$LATEST");
+    let zip_len = std::fs::metadata(&zip).unwrap().len();
+    // The zip travels base64-encoded inside UpdateFunctionCode's JSON body.
+    assert!(
+        first["bytes_uploaded"].as_u64().unwrap() > zip_len * 4 / 3,
+        "{first}"
+    );
+    assert_eq!(operations(&first), ["GetFunction", "UpdateFunctionCode"]);
+    assert_eq!(
+        aws.remote("echo").code_sha256.as_deref(),
+        Some(sha.as_str())
+    );
+    assert_eq!(
+        aws.proxy.operations(),
+        ["GetFunction", "UpdateFunctionCode"]
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("Lambda deploy: `echo`") && md.contains(&sha),
+        "{md}"
+    );
+
+    // Rerun: one GetFunction, nothing uploaded.
+    aws.proxy.clear();
+    let again = aws
+        .deploy(&["--function-name", "echo", "--zip", zip_arg, "--json"])
+        .success();
+    assert_eq!(again["outcome"], "unchanged");
+    assert_eq!(again["bytes_uploaded"], 0);
+    assert_eq!(operations(&again), ["GetFunction"]);
+    assert_eq!(aws.proxy.operations(), ["GetFunction"]);
+
+    // The human summary says the same.
+    let human = aws.deploy(&["--function-name", "echo", "--zip", zip_arg]);
+    assert!(
+        human.stdout.contains("outcome:     unchanged"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("uploaded:    0 bytes"),
+        "{}",
+        human.stdout
+    );
+
+    aws.proxy.clear();
+    let forced = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip_arg,
+            "--force",
+            "--json",
+        ])
+        .success();
+    assert_eq!(forced["outcome"], "updated");
+    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 1);
+}
+
+#[test]
+fn publish_gives_versions_and_alias_follows() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let zip = built_zip("x86_64");
+    let first = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip.to_str().unwrap(),
+            "--publish",
+            "--json",
+        ])
+        .success();
+    assert_eq!(first["version"], "1");
+    assert_eq!(
+        operations(&first),
+        ["GetFunction", "UpdateFunctionCode", "PublishVersion"]
+    );
+
+    let second = second_zip(aws.dir.path());
+    let v2 = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            second.to_str().unwrap(),
+            "--alias",
+            "live",
+            "--json",
+        ])
+        .success();
+    assert_eq!(v2["version"], "2");
+    assert_eq!(v2["alias"], "live");
+    assert!(operations(&v2).contains(&"CreateAlias".to_string()), "{v2}");
+    // PublishVersion was told exactly which code to publish.
+    let publish = aws
+        .proxy
+        .seen()
+        .into_iter()
+        .rfind(|s| s.operation == "PublishVersion")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&publish.body).unwrap();
+    assert_eq!(body["CodeSha256"], local_sha(&second).as_str());
+
+    let alias = moto::block_on(
+        aws.lambda()
+            .get_alias()
+            .function_name("echo")
+            .name("live")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(alias.function_version(), Some("2"));
+    let published = moto::block_on(
+        aws.lambda()
+            .get_function()
+            .function_name("echo")
+            .qualifier("2")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        published.configuration().unwrap().code_sha256(),
+        Some(local_sha(&second).as_str())
+    );
+
+    // Back to the first zip: version 3, and the existing alias moves.
+    let v3 = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip.to_str().unwrap(),
+            "--alias",
+            "live",
+            "--json",
+        ])
+        .success();
+    assert_eq!(v3["version"], "3");
+    assert!(operations(&v3).contains(&"UpdateAlias".to_string()), "{v3}");
+    let alias = moto::block_on(
+        aws.lambda()
+            .get_alias()
+            .function_name("echo")
+            .name("live")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(alias.function_version(), Some("3"));
+
+    // A rerun uploads nothing and publishes nothing new.
+    let rerun = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip.to_str().unwrap(),
+            "--alias",
+            "live",
+            "--json",
+        ])
+        .success();
+    assert_eq!(rerun["outcome"], "unchanged");
+    assert_eq!(rerun["version"], "3");
+    assert_eq!(
+        rerun["bytes_uploaded"].as_u64(),
+        Some(
+            rerun["api_calls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["request_bytes"].as_u64().unwrap())
+                .sum::<u64>()
+        )
+    );
+    assert!(!operations(&rerun).contains(&"UpdateFunctionCode".to_string()));
+}
+
+#[test]
+fn dry_run_validates_and_changes_nothing() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let before = aws.remote("echo").code_sha256;
+    let zip = built_zip("x86_64");
+    let report = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip.to_str().unwrap(),
+            "--dry-run",
+            "--publish",
+            "--json",
+        ])
+        .success();
+    assert_eq!(report["outcome"], "dry-run");
+    assert_eq!(operations(&report), ["GetFunction", "UpdateFunctionCode"]);
+    let update = aws.proxy.seen().pop().unwrap();
+    let body: Value = serde_json::from_slice(&update.body).unwrap();
+    assert_eq!(body["DryRun"], true);
+    assert_eq!(aws.remote("echo").code_sha256, before);
+    assert_eq!(aws.proxy.count("PublishVersion"), 0);
+}
+
+#[test]
+fn create_makes_the_function_when_missing() {
+    let aws = Aws::start();
+    let zip = built_zip("x86_64");
+    let zip_arg = zip.to_str().unwrap();
+
+    let err = aws
+        .deploy(&["--function-name", "fresh", "--zip", zip_arg])
+        .failure();
+    assert!(err.contains("function fresh does not exist"), "{err}");
+    assert!(err.contains("--create --role ARN"), "{err}");
+    assert_eq!(aws.proxy.operations(), ["GetFunction"]);
+
+    let dry = aws
+        .deploy(&[
+            "--function-name",
+            "fresh",
+            "--zip",
+            zip_arg,
+            "--create",
+            "--role",
+            &aws.role,
+            "--dry-run",
+            "--json",
+        ])
+        .success();
+    assert_eq!(dry["outcome"], "would-create");
+    assert_eq!(aws.proxy.count("CreateFunction"), 0);
+
+    let created = aws
+        .deploy(&[
+            "--function-name",
+            "fresh",
+            "--zip",
+            zip_arg,
+            "--create",
+            "--role",
+            &aws.role,
+            "--json",
+        ])
+        .success();
+    assert_eq!(created["outcome"], "created");
+    let remote = aws.remote("fresh");
+    assert_eq!(remote.code_sha256(), Some(local_sha(&zip).as_str()));
+    assert_eq!(
+        remote.runtime().map(|r| r.as_str()),
+        Some("provided.al2023")
+    );
+    assert_eq!(remote.handler(), Some("bootstrap"));
+    assert_eq!(
+        remote
+            .architectures()
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>(),
+        ["x86_64"]
+    );
+
+    let again = aws
+        .deploy(&[
+            "--function-name",
+            "fresh",
+            "--zip",
+            zip_arg,
+            "--create",
+            "--role",
+            &aws.role,
+            "--json",
+        ])
+        .success();
+    assert_eq!(again["outcome"], "unchanged");
+}
+
+#[test]
+fn bad_zips_and_missing_names_are_refused_before_any_request() {
+    let aws = Aws::start();
+    let dir = aws.dir.path();
+
+    // A dynamically linked program.
+    let glibc = rustc_fixture(dir, "hello", HELLO, &[]);
+    let dynamic_zip = dir.join("dynamic.zip");
+    std::fs::write(
+        &dynamic_zip,
+        package::zip_bootstrap(&std::fs::read(&glibc).unwrap(), 1).unwrap(),
+    )
+    .unwrap();
+    let err = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            dynamic_zip.to_str().unwrap(),
+        ])
+        .failure();
+    assert!(
+        err.contains("not a fully static x86_64 executable"),
+        "{err}"
+    );
+    assert!(err.contains("needs libc.so.6"), "{err}");
+
+    // Over the 50 MB upload limit (incompressible bytes, stored).
+    let big = dir.join("big.zip");
+    {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&big).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("bootstrap", options).unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let block: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        for _ in 0..51 {
+            w.write_all(&block).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", big.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("over Lambda's 52428800-byte limit"), "{err}");
+
+    // Two entries, none of them bootstrap.
+    let no_bootstrap = dir.join("nobootstrap.zip");
+    {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&no_bootstrap).unwrap());
+        for name in ["main", "lib.so"] {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"x").unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let err = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            no_bootstrap.to_str().unwrap(),
+        ])
+        .failure();
+    assert!(
+        err.contains("exactly one `bootstrap`") && err.contains("main, lib.so"),
+        "{err}"
+    );
+
+    // No name anywhere (the function crate's metadata names none).
+    let err = aws
+        .deploy(&["--zip", built_zip("x86_64").to_str().unwrap()])
+        .failure();
+    assert!(err.contains("no function name given"), "{err}");
+    assert!(err.contains("LAMBDA_FUNCTION_NAME"), "{err}");
+
+    assert!(aws.proxy.seen().is_empty(), "{:?}", aws.proxy.operations());
+}
+
+#[test]
+fn architecture_mismatch_is_refused_before_upload() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let arm = built_zip("arm64");
+    let before = aws.remote("echo").code_sha256;
+
+    // An arm64 zip checked as x86_64 fails the static check on the ELF machine.
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", arm.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("wrong machine for x86_64"), "{err}");
+    assert!(aws.proxy.seen().is_empty());
+
+    // Declared arm64, it passes locally; the x86_64 function refuses it.
+    let err = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            arm.to_str().unwrap(),
+            "--arch",
+            "arm64",
+        ])
+        .failure();
+    assert!(err.contains("architecture mismatch"), "{err}");
+    assert!(
+        err.contains("runs on x86_64") && err.contains("built for arm64"),
+        "{err}"
+    );
+    assert_eq!(aws.proxy.operations(), ["GetFunction"]);
+    assert_eq!(aws.remote("echo").code_sha256, before);
+
+    // And an arm64 function takes it.
+    aws.create_function("echo-arm", "arm64");
+    let report = aws
+        .deploy(&[
+            "--function-name",
+            "echo-arm",
+            "--zip",
+            arm.to_str().unwrap(),
+            "--arch",
+            "arm64",
+            "--json",
+        ])
+        .success();
+    assert_eq!(report["outcome"], "updated");
+    assert_eq!(report["arch"], "arm64");
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Error(429, "ThrottlingException", "Rate exceeded"),
+    );
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Error(500, "ServiceException", "internal error"),
+    );
+    let zip = built_zip("x86_64");
+    let report = aws
+        .deploy(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            zip.to_str().unwrap(),
+            "--json",
+        ])
+        .success();
+    assert_eq!(report["outcome"], "updated");
+    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 3);
+    // Every attempt is counted, uploads included.
+    assert_eq!(
+        operations(&report),
+        [
+            "GetFunction",
+            "UpdateFunctionCode",
+            "UpdateFunctionCode",
+            "UpdateFunctionCode"
+        ]
+    );
+    assert_eq!(
+        aws.remote("echo").code_sha256.as_deref(),
+        Some(local_sha(&zip).as_str())
+    );
+}
+
+#[test]
+fn persistent_throttling_is_reported_after_bounded_retries() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    aws.proxy.fail(
+        "GetFunction",
+        100,
+        Fault::Error(429, "TooManyRequestsException", "Rate exceeded"),
+    );
+    let zip = built_zip("x86_64");
+    let started = Instant::now();
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("kept throttling lambda:GetFunction"), "{err}");
+    assert_eq!(
+        aws.proxy.count("GetFunction"),
+        3,
+        "the SDK's standard mode: 3 attempts"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn update_in_progress_is_waited_out() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let msg = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo";
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        2,
+        Fault::Error(409, "ResourceConflictException", msg),
+    );
+    // Lambda applies the new code asynchronously: InProgress first, then Successful.
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
+    );
+    aws.proxy.fail(
+        "GetFunctionConfiguration",
+        1,
+        Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
+    );
+    let zip = built_zip("x86_64");
+    let out = aws.deploy(&[
+        "--function-name",
+        "echo",
+        "--zip",
+        zip.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = out.stderr.clone();
+    let report = out.success();
+    assert_eq!(report["outcome"], "updated");
+    assert!(
+        stderr.contains("another update of echo is in progress"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("LastUpdateStatus InProgress"), "{stderr}");
+    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 3);
+    assert_eq!(aws.proxy.count("GetFunctionConfiguration"), 2);
+}
+
+#[test]
+fn stale_revision_is_refused_not_overwritten() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    let before = aws.remote("echo").code_sha256;
+    // moto returns no RevisionId for functions; hand one out as Lambda does.
+    aws.proxy.fail(
+        "GetFunction",
+        1,
+        Fault::Patch(json!({"RevisionId": "11111111-2222-3333-4444-555555555555"})),
+    );
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Error(
+            412,
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id.",
+        ),
+    );
+    let zip = built_zip("x86_64");
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("changed while deploying"), "{err}");
+    assert!(err.contains("rerun"), "{err}");
+    let update = aws
+        .proxy
+        .seen()
+        .into_iter()
+        .find(|s| s.operation == "UpdateFunctionCode")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&update.body).unwrap();
+    assert_eq!(body["RevisionId"], "11111111-2222-3333-4444-555555555555");
+    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 1, "not retried");
+    assert_eq!(aws.remote("echo").code_sha256, before);
+}
+
+#[test]
+fn failed_update_shows_the_reason() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Patch(json!({
+            "LastUpdateStatus": "Failed",
+            "LastUpdateStatusReason": "The function could not be updated: the zip is corrupt"
+        })),
+    );
+    let zip = built_zip("x86_64");
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("LastUpdateStatus Failed"), "{err}");
+    assert!(err.contains("the zip is corrupt"), "{err}");
+}
+
+#[test]
+fn access_denied_names_the_action() {
+    let aws = Aws::start();
+    aws.create_function("echo", "x86_64");
+    aws.proxy.fail(
+        "UpdateFunctionCode",
+        1,
+        Fault::Error(
+            403,
+            "AccessDeniedException",
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:UpdateFunctionCode",
+        ),
+    );
+    let zip = built_zip("x86_64");
+    let err = aws
+        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
+        .failure();
+    assert!(err.contains("access denied"), "{err}");
+    assert!(err.contains("allow `lambda:UpdateFunctionCode`"), "{err}");
+    assert!(err.contains("function:echo"), "{err}");
+}
+
+#[test]
+fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
+    let aws = Aws::start();
+    let zip = built_zip("x86_64");
+    let zip_arg = zip.to_str().unwrap();
+
+    let err = deployed(
+        aws.deploy_cmd(&["--function-name", "echo", "--zip", zip_arg])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("HOME", aws.dir.path()),
+    )
+    .failure();
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(
+        err.contains("--profile") && err.contains("AWS_ACCESS_KEY_ID"),
+        "{err}"
+    );
+    assert!(aws.proxy.seen().is_empty());
+
+    let port = moto::free_port().unwrap();
+    let started = Instant::now();
+    let mut cmd = xtask();
+    cmd.args(["deploy", "--function-name", "echo", "--zip", zip_arg])
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")]);
+    test_env(&mut cmd, aws.dir.path());
+    let err = deployed(&mut cmd).failure();
+    assert!(err.contains("could not reach the Lambda endpoint"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
