@@ -403,6 +403,20 @@ pub struct ApiCall {
     pub request_bytes: u64,
 }
 
+/// What carrying the code cost: the request bodies of the calls that upload a zip.
+pub fn code_bytes(calls: &[ApiCall]) -> u64 {
+    calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.operation.as_str(),
+                "UpdateFunctionCode" | "CreateFunction"
+            )
+        })
+        .map(|c| c.request_bytes)
+        .sum()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub function: String,
@@ -414,7 +428,8 @@ pub struct Report {
     /// `$LATEST`, or the number PublishVersion returned.
     pub version: String,
     pub alias: Option<String>,
-    /// Request body bytes sent to Lambda (the base64 zip inside UpdateFunctionCode's JSON).
+    /// Bytes of code sent: the bodies of UpdateFunctionCode and CreateFunction requests (the
+    /// zip, base64 in JSON), every attempt counted. `api_calls` has every request's size.
     pub bytes_uploaded: u64,
     pub api_calls: Vec<ApiCall>,
     pub seconds: f64,
@@ -1079,7 +1094,7 @@ pub async fn deploy(
         code_sha256: zip.code_sha256.clone(),
         version,
         alias: args.alias.clone().filter(|_| changes),
-        bytes_uploaded: api_calls.iter().map(|c| c.request_bytes).sum(),
+        bytes_uploaded: code_bytes(&api_calls),
         api_calls,
         seconds: 0.0,
     })

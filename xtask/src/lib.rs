@@ -10,6 +10,7 @@ use serde::Serialize;
 
 pub mod artifact;
 pub mod bench;
+pub mod bench_deploy;
 pub mod build;
 pub mod deploy;
 pub mod moto;

@@ -71,6 +71,20 @@ pub fn server_path() -> PathBuf {
     PathBuf::from("moto_server")
 }
 
+/// moto as the tests find it, installing it into the virtualenv only when there is none.
+pub fn find_or_install(sh: &Shell) -> Result<PathBuf> {
+    let found = server_path();
+    let on_path = |name: &std::path::Path| {
+        std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+            .unwrap_or(false)
+    };
+    if found.is_absolute() || on_path(&found) {
+        return Ok(found);
+    }
+    ensure_installed(sh)
+}
+
 /// A moto server on 127.0.0.1, killed on drop.
 #[derive(Debug)]
 pub struct MotoServer {
@@ -80,7 +94,10 @@ pub struct MotoServer {
 
 impl MotoServer {
     pub fn start() -> Result<MotoServer> {
-        let program = server_path();
+        Self::start_with(server_path())
+    }
+
+    pub fn start_with(program: PathBuf) -> Result<MotoServer> {
         let port = free_port()?;
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -355,16 +355,10 @@ fn publish_gives_versions_and_alias_follows() {
         .success();
     assert_eq!(rerun["outcome"], "unchanged");
     assert_eq!(rerun["version"], "3");
+    assert_eq!(rerun["bytes_uploaded"], 0);
     assert_eq!(
-        rerun["bytes_uploaded"].as_u64(),
-        Some(
-            rerun["api_calls"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["request_bytes"].as_u64().unwrap())
-                .sum::<u64>()
-        )
+        operations(&rerun),
+        ["GetFunction", "PublishVersion", "UpdateAlias"]
     );
     assert!(!operations(&rerun).contains(&"UpdateFunctionCode".to_string()));
 }
@@ -822,4 +816,27 @@ fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
     let err = deployed(&mut cmd).failure();
     assert!(err.contains("could not reach the Lambda endpoint"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn bench_counts_one_get_function_and_no_bytes_for_an_unchanged_redeploy() {
+    built("x86_64");
+    let out = run(xtask().args(["bench", "--deploy"]));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let line = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row in:\n{stdout}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // run, outcome, API calls, code bytes, request bytes, time, "s", operations...
+    let first = line("first deploy");
+    assert_eq!(first[2..5], ["updated", "2"]);
+    let unchanged = line("unchanged redeploy");
+    assert_eq!(unchanged[2..6], ["unchanged", "1", "0", "0"], "{stdout}");
+    assert_eq!(unchanged.last().map(String::as_str), Some("GetFunction"));
 }
