@@ -71,22 +71,7 @@ pub fn run() -> Result<()> {
     let moto = MotoServer::start_with(moto::find_or_install(&sh)?)?;
     status("Started", format!("moto at {}", moto.endpoint()));
     let role = moto.create_role("bench-role")?;
-    let placeholder = crate::package::zip_bootstrap(b"placeholder", 1)?;
-    moto::block_on(
-        moto::lambda_client(&moto.endpoint())
-            .create_function()
-            .function_name("bench")
-            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(role)
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(placeholder))
-                    .build(),
-            )
-            .send(),
-    )
-    .context("creating the benchmark function on moto")?;
+    moto::create_function(&moto.endpoint(), "bench", "x86_64", &role)?;
 
     let mut rows = Vec::new();
     for label in ["first deploy", "unchanged redeploy"] {

@@ -183,6 +183,31 @@ pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(config)
 }
 
+/// CreateFunction with placeholder code (provided.al2023, handler bootstrap).
+pub fn create_function(endpoint: &str, name: &str, arch: &str, role: &str) -> Result<()> {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
+    let placeholder = crate::package::zip_bootstrap(b"placeholder", 1)?;
+    block_on(
+        lambda_client(endpoint)
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(role)
+            .architectures(Architecture::from(arch))
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(placeholder))
+                    .build(),
+            )
+            .send(),
+    )
+    .map_err(|e| anyhow::anyhow!(aws_sdk_lambda::error::DisplayErrorContext(e).to_string()))
+    .with_context(|| format!("creating function {name} on moto"))?;
+    Ok(())
+}
+
 /// Runs one SDK future to completion on a fresh single-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

@@ -39,23 +39,7 @@ impl Aws {
 
     /// CreateFunction straight at moto (not through the proxy), with placeholder code.
     fn create_function(&self, name: &str, arch: &str) {
-        let zip = package::zip_bootstrap(b"placeholder", 1).unwrap();
-        moto::block_on(
-            self.lambda()
-                .create_function()
-                .function_name(name)
-                .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-                .handler("bootstrap")
-                .role(&self.role)
-                .architectures(aws_sdk_lambda::types::Architecture::from(arch))
-                .code(
-                    aws_sdk_lambda::types::FunctionCode::builder()
-                        .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
-                        .build(),
-                )
-                .send(),
-        )
-        .expect("CreateFunction on moto");
+        moto::create_function(&self.moto.endpoint(), name, arch, &self.role).unwrap();
     }
 
     fn remote(&self, name: &str) -> aws_sdk_lambda::types::FunctionConfiguration {
@@ -77,6 +61,12 @@ impl Aws {
 
     fn deploy(&self, args: &[&str]) -> Deployed {
         deployed(&mut self.deploy_cmd(args))
+    }
+
+    fn deploy_zip(&self, function: &str, zip: &str, args: &[&str]) -> Deployed {
+        let mut all = vec!["--function-name", function, "--zip", zip];
+        all.extend_from_slice(args);
+        self.deploy(&all)
     }
 }
 
@@ -213,16 +203,14 @@ fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
 
     // Rerun: one GetFunction, nothing uploaded.
     aws.proxy.clear();
-    let again = aws
-        .deploy(&["--function-name", "echo", "--zip", zip_arg, "--json"])
-        .success();
+    let again = aws.deploy_zip("echo", zip_arg, &["--json"]).success();
     assert_eq!(again["outcome"], "unchanged");
     assert_eq!(again["bytes_uploaded"], 0);
     assert_eq!(operations(&again), ["GetFunction"]);
     assert_eq!(aws.proxy.operations(), ["GetFunction"]);
 
     // The human summary says the same.
-    let human = aws.deploy(&["--function-name", "echo", "--zip", zip_arg]);
+    let human = aws.deploy_zip("echo", zip_arg, &[]);
     assert!(
         human.stdout.contains("outcome:     unchanged"),
         "{}",
@@ -236,14 +224,7 @@ fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
 
     aws.proxy.clear();
     let forced = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            zip_arg,
-            "--force",
-            "--json",
-        ])
+        .deploy_zip("echo", zip_arg, &["--force", "--json"])
         .success();
     assert_eq!(forced["outcome"], "updated");
     assert_eq!(aws.proxy.count("UpdateFunctionCode"), 1);
@@ -255,14 +236,7 @@ fn publish_gives_versions_and_alias_follows() {
     aws.create_function("echo", "x86_64");
     let zip = built_zip("x86_64");
     let first = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            zip.to_str().unwrap(),
-            "--publish",
-            "--json",
-        ])
+        .deploy_zip("echo", zip.to_str().unwrap(), &["--publish", "--json"])
         .success();
     assert_eq!(first["version"], "1");
     assert_eq!(
@@ -272,15 +246,11 @@ fn publish_gives_versions_and_alias_follows() {
 
     let second = second_zip(aws.dir.path());
     let v2 = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "echo",
-            "--zip",
             second.to_str().unwrap(),
-            "--alias",
-            "live",
-            "--json",
-        ])
+            &["--alias", "live", "--json"],
+        )
         .success();
     assert_eq!(v2["version"], "2");
     assert_eq!(v2["alias"], "live");
@@ -319,15 +289,11 @@ fn publish_gives_versions_and_alias_follows() {
 
     // Back to the first zip: version 3, and the existing alias moves.
     let v3 = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "echo",
-            "--zip",
             zip.to_str().unwrap(),
-            "--alias",
-            "live",
-            "--json",
-        ])
+            &["--alias", "live", "--json"],
+        )
         .success();
     assert_eq!(v3["version"], "3");
     assert!(operations(&v3).contains(&"UpdateAlias".to_string()), "{v3}");
@@ -343,15 +309,11 @@ fn publish_gives_versions_and_alias_follows() {
 
     // A rerun uploads nothing and publishes nothing new.
     let rerun = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "echo",
-            "--zip",
             zip.to_str().unwrap(),
-            "--alias",
-            "live",
-            "--json",
-        ])
+            &["--alias", "live", "--json"],
+        )
         .success();
     assert_eq!(rerun["outcome"], "unchanged");
     assert_eq!(rerun["version"], "3");
@@ -370,15 +332,11 @@ fn dry_run_validates_and_changes_nothing() {
     let before = aws.remote("echo").code_sha256;
     let zip = built_zip("x86_64");
     let report = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "echo",
-            "--zip",
             zip.to_str().unwrap(),
-            "--dry-run",
-            "--publish",
-            "--json",
-        ])
+            &["--dry-run", "--publish", "--json"],
+        )
         .success();
     assert_eq!(report["outcome"], "dry-run");
     assert_eq!(operations(&report), ["GetFunction", "UpdateFunctionCode"]);
@@ -395,40 +353,27 @@ fn create_makes_the_function_when_missing() {
     let zip = built_zip("x86_64");
     let zip_arg = zip.to_str().unwrap();
 
-    let err = aws
-        .deploy(&["--function-name", "fresh", "--zip", zip_arg])
-        .failure();
+    let err = aws.deploy_zip("fresh", zip_arg, &[]).failure();
     assert!(err.contains("function fresh does not exist"), "{err}");
     assert!(err.contains("--create --role ARN"), "{err}");
     assert_eq!(aws.proxy.operations(), ["GetFunction"]);
 
     let dry = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "fresh",
-            "--zip",
             zip_arg,
-            "--create",
-            "--role",
-            &aws.role,
-            "--dry-run",
-            "--json",
-        ])
+            &["--create", "--role", &aws.role, "--dry-run", "--json"],
+        )
         .success();
     assert_eq!(dry["outcome"], "would-create");
     assert_eq!(aws.proxy.count("CreateFunction"), 0);
 
     let created = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "fresh",
-            "--zip",
             zip_arg,
-            "--create",
-            "--role",
-            &aws.role,
-            "--json",
-        ])
+            &["--create", "--role", &aws.role, "--json"],
+        )
         .success();
     assert_eq!(created["outcome"], "created");
     let remote = aws.remote("fresh");
@@ -448,16 +393,11 @@ fn create_makes_the_function_when_missing() {
     );
 
     let again = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "fresh",
-            "--zip",
             zip_arg,
-            "--create",
-            "--role",
-            &aws.role,
-            "--json",
-        ])
+            &["--create", "--role", &aws.role, "--json"],
+        )
         .success();
     assert_eq!(again["outcome"], "unchanged");
 }
@@ -476,12 +416,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
     )
     .unwrap();
     let err = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            dynamic_zip.to_str().unwrap(),
-        ])
+        .deploy_zip("echo", dynamic_zip.to_str().unwrap(), &[])
         .failure();
     assert!(
         err.contains("not a fully static x86_64 executable"),
@@ -511,9 +446,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
         }
         w.finish().unwrap();
     }
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", big.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", big.to_str().unwrap(), &[]).failure();
     assert!(err.contains("over Lambda's 52428800-byte limit"), "{err}");
 
     // Two entries, none of them bootstrap.
@@ -529,12 +462,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
         w.finish().unwrap();
     }
     let err = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            no_bootstrap.to_str().unwrap(),
-        ])
+        .deploy_zip("echo", no_bootstrap.to_str().unwrap(), &[])
         .failure();
     assert!(
         err.contains("exactly one `bootstrap`") && err.contains("main, lib.so"),
@@ -559,22 +487,13 @@ fn architecture_mismatch_is_refused_before_upload() {
     let before = aws.remote("echo").code_sha256;
 
     // An arm64 zip checked as x86_64 fails the static check on the ELF machine.
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", arm.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", arm.to_str().unwrap(), &[]).failure();
     assert!(err.contains("wrong machine for x86_64"), "{err}");
     assert!(aws.proxy.seen().is_empty());
 
     // Declared arm64, it passes locally; the x86_64 function refuses it.
     let err = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            arm.to_str().unwrap(),
-            "--arch",
-            "arm64",
-        ])
+        .deploy_zip("echo", arm.to_str().unwrap(), &["--arch", "arm64"])
         .failure();
     assert!(err.contains("architecture mismatch"), "{err}");
     assert!(
@@ -587,15 +506,11 @@ fn architecture_mismatch_is_refused_before_upload() {
     // And an arm64 function takes it.
     aws.create_function("echo-arm", "arm64");
     let report = aws
-        .deploy(&[
-            "--function-name",
+        .deploy_zip(
             "echo-arm",
-            "--zip",
             arm.to_str().unwrap(),
-            "--arch",
-            "arm64",
-            "--json",
-        ])
+            &["--arch", "arm64", "--json"],
+        )
         .success();
     assert_eq!(report["outcome"], "updated");
     assert_eq!(report["arch"], "arm64");
@@ -617,13 +532,7 @@ fn throttling_and_server_errors_are_retried() {
     );
     let zip = built_zip("x86_64");
     let report = aws
-        .deploy(&[
-            "--function-name",
-            "echo",
-            "--zip",
-            zip.to_str().unwrap(),
-            "--json",
-        ])
+        .deploy_zip("echo", zip.to_str().unwrap(), &["--json"])
         .success();
     assert_eq!(report["outcome"], "updated");
     assert_eq!(aws.proxy.count("UpdateFunctionCode"), 3);
@@ -654,9 +563,7 @@ fn persistent_throttling_is_reported_after_bounded_retries() {
     );
     let zip = built_zip("x86_64");
     let started = Instant::now();
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
     assert!(err.contains("kept throttling lambda:GetFunction"), "{err}");
     assert_eq!(
         aws.proxy.count("GetFunction"),
@@ -688,13 +595,7 @@ fn update_in_progress_is_waited_out() {
         Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
     );
     let zip = built_zip("x86_64");
-    let out = aws.deploy(&[
-        "--function-name",
-        "echo",
-        "--zip",
-        zip.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = aws.deploy_zip("echo", zip.to_str().unwrap(), &["--json"]);
     let stderr = out.stderr.clone();
     let report = out.success();
     assert_eq!(report["outcome"], "updated");
@@ -728,9 +629,7 @@ fn stale_revision_is_refused_not_overwritten() {
         ),
     );
     let zip = built_zip("x86_64");
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
     assert!(err.contains("changed while deploying"), "{err}");
     assert!(err.contains("rerun"), "{err}");
     let update = aws
@@ -758,9 +657,7 @@ fn failed_update_shows_the_reason() {
         })),
     );
     let zip = built_zip("x86_64");
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
     assert!(err.contains("LastUpdateStatus Failed"), "{err}");
     assert!(err.contains("the zip is corrupt"), "{err}");
 }
@@ -779,9 +676,7 @@ fn access_denied_names_the_action() {
         ),
     );
     let zip = built_zip("x86_64");
-    let err = aws
-        .deploy(&["--function-name", "echo", "--zip", zip.to_str().unwrap()])
-        .failure();
+    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
     assert!(err.contains("access denied"), "{err}");
     assert!(err.contains("allow `lambda:UpdateFunctionCode`"), "{err}");
     assert!(err.contains("function:echo"), "{err}");

@@ -171,14 +171,24 @@ fn read_message(
     Ok((start, headers, body))
 }
 
-fn respond(stream: &mut TcpStream, status_line: &str, headers: &[String], body: &[u8]) {
-    let mut head = format!("{}\r\n", status_line.trim_end());
+/// Writes one message with a fresh Content-Length and `Connection: close`, so every exchange
+/// ends the connection and no body framing has to be tracked across requests.
+fn write_message(
+    stream: &mut TcpStream,
+    start_line: &str,
+    headers: &[String],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!("{}\r\n", start_line.trim_end());
     for h in headers {
         let lower = h.to_ascii_lowercase();
-        if lower.starts_with("content-length:")
-            || lower.starts_with("transfer-encoding:")
-            || lower.starts_with("connection:")
-        {
+        let framing = [
+            "content-length:",
+            "transfer-encoding:",
+            "connection:",
+            "expect:",
+        ];
+        if framing.iter().any(|f| lower.starts_with(f)) {
             continue;
         }
         head.push_str(h);
@@ -188,9 +198,9 @@ fn respond(stream: &mut TcpStream, status_line: &str, headers: &[String], body: 
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     ));
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
-    let _ = stream.flush();
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()
 }
 
 fn serve(
@@ -234,7 +244,7 @@ fn serve(
         };
         let origin = if *status >= 500 { "Service" } else { "User" };
         let body = serde_json::json!({"Type": origin, "message": message}).to_string();
-        respond(
+        write_message(
             &mut client,
             &format!("HTTP/1.1 {status} {reason}"),
             &[
@@ -243,31 +253,18 @@ fn serve(
                 "x-amzn-RequestId: 00000000-0000-0000-0000-000000000000".to_string(),
             ],
             body.as_bytes(),
-        );
+        )?;
         return Ok(());
     }
 
     // Forward with `Connection: close`, so the upstream answer ends at EOF.
     let mut up = TcpStream::connect(upstream)?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\n");
-    for h in &headers {
-        let lower = h.to_ascii_lowercase();
-        if lower.starts_with("connection:")
-            || lower.starts_with("expect:")
-            || lower.starts_with("content-length:")
-            || lower.starts_with("transfer-encoding:")
-        {
-            continue;
-        }
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    up.write_all(head.as_bytes())?;
-    up.write_all(&body)?;
+    write_message(
+        &mut up,
+        &format!("{method} {path} HTTP/1.1"),
+        &headers,
+        &body,
+    )?;
     let mut up_reader = BufReader::new(up);
     let (status_line, up_headers, mut up_body) = read_message(&mut up_reader)?;
 
@@ -286,6 +283,5 @@ fn serve(
             up_body = serde_json::to_vec(&json).unwrap();
         }
     }
-    respond(&mut client, &status_line, &up_headers, &up_body);
-    Ok(())
+    write_message(&mut client, &status_line, &up_headers, &up_body)
 }
