@@ -537,18 +537,15 @@ fn read_metadata() -> Result<Metadata> {
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     // Settings first: a missing name must fail before a long build.
-    let needs_metadata = args.function_name.is_none() || args.arch.is_none();
-    let metadata = if needs_metadata {
+    let given_name = args.function_name.clone().filter(|n| !n.trim().is_empty());
+    let metadata = if given_name.is_none() || args.arch.is_none() {
         read_metadata()?
     } else {
         Metadata::default()
     };
     let arch = args.arch.or(metadata.arch).unwrap_or(Arch::X86_64);
-    let function = args
-        .function_name
-        .clone()
-        .or(metadata.function_name)
-        .filter(|n| !n.trim().is_empty())
+    let function = given_name
+        .or(metadata.function_name.filter(|n| !n.trim().is_empty()))
         .context(
             "no function name given: pass --function-name NAME, set LAMBDA_FUNCTION_NAME, or add \
              `function-name = \"...\"` under [package.metadata.lambda] in function/Cargo.toml",
