@@ -14,6 +14,7 @@ pub mod build;
 pub mod package;
 pub mod status;
 pub mod test;
+pub mod tools;
 pub mod verify;
 
 #[derive(Debug, Parser)]
