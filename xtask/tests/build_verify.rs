@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use xtask::package;
@@ -299,4 +299,38 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(from, to).unwrap();
     }
+}
+
+#[test]
+fn both_architectures_build_static_and_keep_separate_artifacts() {
+    let x86 = built("x86_64");
+    let arm = built("arm64");
+    assert_ne!(
+        x86["zip"], arm["zip"],
+        "artifacts for two arches must not share a path"
+    );
+    assert_ne!(x86["zip_sha256"], arm["zip_sha256"]);
+    assert_eq!(arm["target"], "aarch64-unknown-linux-musl");
+    let arm_zip = PathBuf::from(arm["zip"].as_str().unwrap());
+    assert!(
+        arm_zip.ends_with("lambda/arm64/bootstrap.zip"),
+        "{}",
+        arm_zip.display()
+    );
+    // The x86_64 zip is still the one its build reported.
+    let x86_zip = std::fs::read(x86["zip"].as_str().unwrap()).unwrap();
+    assert_eq!(xtask::artifact::code_sha256(&x86_zip), x86["code_sha256"]);
+
+    let (code, v) = verify_json(&arm_zip, &["--arch", "arm64"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["machine"], "aarch64");
+    assert_eq!(v["type"], "EXEC");
+    assert_eq!(v["dynamic_section"], false);
+
+    let (code, stdout, _) = verify(&[arm_zip.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("wrong machine for x86_64: found aarch64"),
+        "{stdout}"
+    );
 }
