@@ -11,6 +11,7 @@ use serde::Serialize;
 pub mod artifact;
 pub mod bench;
 pub mod build;
+pub mod config;
 pub mod package;
 pub mod status;
 pub mod test;
@@ -44,7 +45,7 @@ pub enum Command {
 }
 
 /// A Lambda instruction set architecture and the Rust target that builds for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
 pub enum Arch {
     #[value(name = "x86_64")]
     #[serde(rename = "x86_64")]

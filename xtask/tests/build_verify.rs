@@ -334,3 +334,42 @@ fn both_architectures_build_static_and_keep_separate_artifacts() {
         "{stdout}"
     );
 }
+
+#[test]
+fn arch_defaults_to_package_metadata_lambda() {
+    let arm_zip = built_zip("arm64");
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(project.path().join("function")).unwrap();
+    let manifest = project.path().join("function/Cargo.toml");
+    let verify_in_project = || {
+        run(xtask()
+            .args(["verify-static", arm_zip.to_str().unwrap()])
+            .env("XTASK_PROJECT_ROOT", project.path()))
+    };
+
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"f\"\n\n[package.metadata.lambda]\narch = \"arm64\"\n",
+    )
+    .unwrap();
+    let out = verify_in_project();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    std::fs::write(&manifest, "[package]\nname = \"f\"\n").unwrap();
+    let out = verify_in_project();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "x86_64 is the default: {}",
+        text(&out.stdout)
+    );
+
+    std::fs::write(&manifest, "[package.metadata.lambda]\narch = \"sparc\"\n").unwrap();
+    let out = verify_in_project();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid [package.metadata.lambda]"),
+        "{}",
+        text(&out.stderr)
+    );
+}
