@@ -538,6 +538,27 @@ fn deploy_runs_only_for_pushes_to_main_after_the_tests() {
 }
 
 #[test]
+fn run_steps_fail_when_any_command_in_a_pipe_fails() {
+    // GitHub's implicit shell is `bash -e` without pipefail; naming bash adds `-o pipefail`,
+    // which `cargo xtask build --json | tee …` relies on.
+    let ci = ci();
+    assert_eq!(ci.doc["defaults"]["run"]["shell"], "bash");
+    for (job_id, job) in jobs(&ci.doc) {
+        let job_shell = &job["defaults"]["run"]["shell"];
+        assert!(
+            job_shell.is_null() || job_shell == "bash",
+            "jobs.{job_id} overrides the shell"
+        );
+        for step in steps(job) {
+            assert!(
+                step.get("shell").is_none_or(|s| s == "bash"),
+                "jobs.{job_id}: a step overrides the shell: {step}"
+            );
+        }
+    }
+}
+
+#[test]
 fn deploy_ships_the_zip_the_test_job_built_and_verified() {
     let ci = ci();
     let calls = xtask_calls(&ci.name, &ci.doc);
