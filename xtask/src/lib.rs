@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod bench;
 pub mod build;
 pub mod config;
+pub mod iam_policy;
 pub mod package;
 pub mod status;
 pub mod test;
@@ -42,6 +43,8 @@ pub enum Command {
     Test(test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
     Bench(bench::Args),
+    /// Print the IAM trust and permissions policies of the role CI deploys with.
+    IamPolicy(iam_policy::Args),
 }
 
 /// A Lambda instruction set architecture and the Rust target that builds for it.
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::VerifyStatic(args) => verify::run(args),
         Command::Test(args) => test::run(args),
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
