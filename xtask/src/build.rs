@@ -12,8 +12,9 @@ use crate::{artifact, package, project_root, verify, Arch};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Lambda architecture to build for (arm64 = Graviton, aarch64-unknown-linux-musl).
-    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
-    pub arch: Arch,
+    /// [default: `arch` in [package.metadata.lambda], else x86_64]
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -45,7 +46,7 @@ struct Stamp {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let artifact = build(args.arch)?;
+    let artifact = build(crate::config::arch(args.arch)?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&artifact)?);
     } else {

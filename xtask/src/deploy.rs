@@ -18,7 +18,7 @@ use aws_sdk_lambda::Client;
 use serde::Serialize;
 
 use crate::status::status;
-use crate::{artifact, build, package, project_root, verify, Arch};
+use crate::{artifact, build, config, package, verify, Arch};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
@@ -490,58 +490,14 @@ impl Report {
 // ---------------------------------------------------------------------------------------------
 // Edges: settings, the zip on disk, the SDK.
 
-/// `[package.metadata.lambda]` of the function crate.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Metadata {
-    pub function_name: Option<String>,
-    pub arch: Option<Arch>,
-}
-
-/// Extracts `[package.metadata.lambda]` from `cargo metadata --no-deps` JSON.
-pub fn metadata_from_json(json: &serde_json::Value) -> Result<Metadata> {
-    let packages = json["packages"].as_array().cloned().unwrap_or_default();
-    let Some(lambda) = packages
-        .iter()
-        .find(|p| p["name"] == "echo-function")
-        .map(|p| &p["metadata"]["lambda"])
-    else {
-        return Ok(Metadata::default());
-    };
-    let function_name = lambda["function-name"].as_str().map(str::to_string);
-    let arch = match lambda["arch"].as_str() {
-        None => None,
-        Some(a) => Some(<Arch as clap::ValueEnum>::from_str(a, false).map_err(|_| {
-            anyhow!(
-                "function/Cargo.toml: [package.metadata.lambda] arch = {a:?} is not \
-                     a Lambda architecture; use \"x86_64\" or \"arm64\""
-            )
-        })?),
-    };
-    Ok(Metadata {
-        function_name,
-        arch,
-    })
-}
-
-fn read_metadata() -> Result<Metadata> {
-    let sh = xshell::Shell::new()?;
-    sh.change_dir(project_root());
-    let cargo = crate::cargo();
-    let out = xshell::cmd!(sh, "{cargo} metadata --no-deps --format-version 1")
-        .quiet()
-        .read()
-        .context("reading [package.metadata.lambda] with `cargo metadata` failed")?;
-    metadata_from_json(&serde_json::from_str(&out).context("`cargo metadata` printed no JSON")?)
-}
-
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     // Settings first: a missing name must fail before a long build.
     let given_name = args.function_name.clone().filter(|n| !n.trim().is_empty());
     let metadata = if given_name.is_none() || args.arch.is_none() {
-        read_metadata()?
+        config::load()?
     } else {
-        Metadata::default()
+        config::LambdaMetadata::default()
     };
     let arch = args.arch.or(metadata.arch).unwrap_or(Arch::X86_64);
     let function = given_name
@@ -814,15 +770,17 @@ impl Deployer<'_> {
         }
     }
 
-    async fn configuration(&self) -> Result<Remote> {
-        let out = self
-            .client
-            .get_function_configuration()
-            .function_name(self.function)
-            .send()
-            .await
-            .map_err(|e| self.fail("lambda:GetFunctionConfiguration", e).1)?;
-        Ok(remote_from!(self.function, &out))
+    /// GetFunction again, for polling. (Not GetFunctionConfiguration: one IAM action fewer.)
+    async fn refresh(&self) -> Result<Remote> {
+        match self.get().await {
+            Ok(Some(remote)) => Ok(remote),
+            Ok(None) => bail!(
+                "function {} disappeared while deploying (deleted concurrently?); \
+                 deploy again, with `--create --role ARN` to recreate it",
+                self.function
+            ),
+            Err((_, error)) => Err(error),
+        }
     }
 
     /// UpdateFunctionCode, retried while another update is in progress (bounded).
@@ -899,7 +857,7 @@ impl Deployer<'_> {
             );
             tokio::time::sleep(wait).await;
             attempt += 1;
-            remote = self.configuration().await?;
+            remote = self.refresh().await?;
         }
         Ok(remote)
     }
@@ -1367,30 +1325,6 @@ mod tests {
         let unreachable = explain(&Failure::Unreachable("refused".into()), &cx);
         assert!(unreachable.contains("--endpoint-url"), "{unreachable}");
         assert!(explain(&Failure::StaleRevision, &cx).contains("rerun"));
-    }
-
-    #[test]
-    fn metadata_is_read_from_the_function_package() {
-        let json = serde_json::json!({"packages": [
-            {"name": "xtask", "metadata": null},
-            {"name": "echo-function", "metadata": {"lambda": {"function-name": "echo", "arch": "arm64"}}}
-        ]});
-        assert_eq!(
-            metadata_from_json(&json).unwrap(),
-            Metadata {
-                function_name: Some("echo".into()),
-                arch: Some(Arch::Arm64)
-            }
-        );
-        let none = serde_json::json!({"packages": [{"name": "echo-function", "metadata": null}]});
-        assert_eq!(metadata_from_json(&none).unwrap(), Metadata::default());
-        let bad = serde_json::json!({"packages": [
-            {"name": "echo-function", "metadata": {"lambda": {"arch": "mips"}}}
-        ]});
-        assert!(metadata_from_json(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains("x86_64"));
     }
 
     #[test]

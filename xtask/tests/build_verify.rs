@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use xtask::package;
@@ -246,37 +246,33 @@ fn pure_check_agrees_with_the_cli_on_every_policy() {
     );
 }
 
-/// Clean builds of two copies of the workspace, in directories of different
-/// lengths, give the very same zip as the main checkout.
+/// A clean build of a copy of the workspace, in a directory of another length
+/// and with its own target dir, gives the very same zip as the main checkout
+/// (whose build is itself clean on a fresh CI clone).
 #[test]
 fn clean_builds_in_different_directories_are_byte_identical() {
     let reference = built("x86_64");
-    let root = workspace_root();
-    let mut shas = Vec::new();
-    for name in ["a", "a-much-longer-checkout-directory-name"] {
-        let parent = tempfile::tempdir().unwrap();
-        let copy = parent.path().join(name);
-        copy_workspace(&root, &copy);
-        let out = run(xtask()
-            .args(["build", "--json"])
-            .env("XTASK_PROJECT_ROOT", &copy)
-            .env("CARGO_TARGET_DIR", copy.join("target")));
-        assert!(
-            out.status.success(),
-            "build in {}: {}",
-            copy.display(),
-            text(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(v["zip"]
-            .as_str()
-            .unwrap()
-            .starts_with(copy.to_str().unwrap()));
-        assert_eq!(v["fresh"], false, "a clean build writes its zip");
-        shas.push(v["zip_sha256"].clone());
-    }
-    assert_eq!(shas[0], reference["zip_sha256"]);
-    assert_eq!(shas[1], reference["zip_sha256"]);
+    let parent = tempfile::tempdir().unwrap();
+    let copy = parent.path().join("a-much-longer-checkout-directory-name");
+    copy_workspace(&workspace_root(), &copy);
+    let out = run(xtask()
+        .args(["build", "--json"])
+        .env("XTASK_PROJECT_ROOT", &copy)
+        .env("CARGO_TARGET_DIR", copy.join("target")));
+    assert!(
+        out.status.success(),
+        "build in {}: {}",
+        copy.display(),
+        text(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["zip"]
+        .as_str()
+        .unwrap()
+        .starts_with(copy.to_str().unwrap()));
+    assert_eq!(v["fresh"], false, "a clean build writes its zip");
+    assert_eq!(v["zip_sha256"], reference["zip_sha256"]);
+    assert_eq!(v["binary_sha256"], reference["binary_sha256"]);
 }
 
 fn copy_workspace(from: &Path, to: &Path) {
@@ -299,4 +295,77 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(from, to).unwrap();
     }
+}
+
+#[test]
+fn both_architectures_build_static_and_keep_separate_artifacts() {
+    let x86 = built("x86_64");
+    let arm = built("arm64");
+    assert_ne!(
+        x86["zip"], arm["zip"],
+        "artifacts for two arches must not share a path"
+    );
+    assert_ne!(x86["zip_sha256"], arm["zip_sha256"]);
+    assert_eq!(arm["target"], "aarch64-unknown-linux-musl");
+    let arm_zip = PathBuf::from(arm["zip"].as_str().unwrap());
+    assert!(
+        arm_zip.ends_with("lambda/arm64/bootstrap.zip"),
+        "{}",
+        arm_zip.display()
+    );
+    // The x86_64 zip is still the one its build reported.
+    let x86_zip = std::fs::read(x86["zip"].as_str().unwrap()).unwrap();
+    assert_eq!(xtask::artifact::code_sha256(&x86_zip), x86["code_sha256"]);
+
+    let (code, v) = verify_json(&arm_zip, &["--arch", "arm64"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["machine"], "aarch64");
+    assert_eq!(v["type"], "EXEC");
+    assert_eq!(v["dynamic_section"], false);
+
+    let (code, stdout, _) = verify(&[arm_zip.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("wrong machine for x86_64: found aarch64"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn arch_defaults_to_package_metadata_lambda() {
+    let arm_zip = built_zip("arm64");
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(project.path().join("function")).unwrap();
+    let manifest = project.path().join("function/Cargo.toml");
+    let verify_in_project = || {
+        run(xtask()
+            .args(["verify-static", arm_zip.to_str().unwrap()])
+            .env("XTASK_PROJECT_ROOT", project.path()))
+    };
+
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"f\"\n\n[package.metadata.lambda]\narch = \"arm64\"\n",
+    )
+    .unwrap();
+    let out = verify_in_project();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    std::fs::write(&manifest, "[package]\nname = \"f\"\n").unwrap();
+    let out = verify_in_project();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "x86_64 is the default: {}",
+        text(&out.stdout)
+    );
+
+    std::fs::write(&manifest, "[package.metadata.lambda]\narch = \"sparc\"\n").unwrap();
+    let out = verify_in_project();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid [package.metadata.lambda]"),
+        "{}",
+        text(&out.stderr)
+    );
 }

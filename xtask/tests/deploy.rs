@@ -589,9 +589,10 @@ fn update_in_progress_is_waited_out() {
         1,
         Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
     );
+    // The first GetFunction is the initial read, the second the first poll.
     aws.proxy.fail(
-        "GetFunctionConfiguration",
-        1,
+        "GetFunction",
+        2,
         Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
     );
     let zip = built_zip("x86_64");
@@ -605,7 +606,7 @@ fn update_in_progress_is_waited_out() {
     );
     assert!(stderr.contains("LastUpdateStatus InProgress"), "{stderr}");
     assert_eq!(aws.proxy.count("UpdateFunctionCode"), 3);
-    assert_eq!(aws.proxy.count("GetFunctionConfiguration"), 2);
+    assert_eq!(aws.proxy.count("GetFunction"), 3);
 }
 
 #[test]
@@ -716,7 +717,7 @@ fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
 #[test]
 fn bench_counts_one_get_function_and_no_bytes_for_an_unchanged_redeploy() {
     built("x86_64");
-    let out = run(xtask().args(["bench", "--deploy"]));
+    let out = run(xtask().args(["bench", "deploy"]));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     let line = |label: &str| {
