@@ -351,7 +351,7 @@ pub fn explain(failure: &Failure, cx: &CallContext<'_>) -> String {
              (e.g. `aws sso login`) or supply others: {CREDENTIAL_SOURCES}"
         ),
         Failure::NoCredentials(d) => format!(
-            "no AWS credentials were found ({d}); supply them through one of: {CREDENTIAL_SOURCES}"
+            "no usable AWS credentials were found ({d}); supply them through one of: {CREDENTIAL_SOURCES}"
         ),
         Failure::Throttled(m) => format!(
             "Lambda kept throttling {action} ({m}) after the SDK's retries; try again later, \
@@ -645,7 +645,7 @@ pub async fn client(
     // request, instead of a dispatch failure deep in the first call.
     match sdk.credentials_provider() {
         None => {
-            bail!("no AWS credentials were found; supply them through one of: {CREDENTIAL_SOURCES}")
+            bail!("no usable AWS credentials were found; supply them through one of: {CREDENTIAL_SOURCES}")
         }
         Some(provider) => {
             use aws_sdk_lambda::config::ProvideCredentials;
@@ -1010,10 +1010,12 @@ pub async fn deploy(
     };
 
     let mut version = "$LATEST".to_string();
-    let changes = matches!(
-        outcome,
-        Outcome::Updated | Outcome::Created | Outcome::Unchanged
-    );
+    // A dry run stops here: even an unchanged function gets no PublishVersion or alias move.
+    let changes = !args.dry_run
+        && matches!(
+            outcome,
+            Outcome::Updated | Outcome::Created | Outcome::Unchanged
+        );
     if let (true, Some(r)) = (changes, remote.take()) {
         let settled = d.settle(r).await?;
         if settled.code_sha256.as_deref() != Some(zip.code_sha256.as_str()) {

@@ -345,6 +345,20 @@ fn dry_run_validates_and_changes_nothing() {
     assert_eq!(body["DryRun"], true);
     assert_eq!(aws.remote("echo").code_sha256, before);
     assert_eq!(aws.proxy.count("PublishVersion"), 0);
+
+    // Deployed for real, a dry run of the same zip is "unchanged" and still publishes nothing.
+    aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).success();
+    aws.proxy.clear();
+    let report = aws
+        .deploy_zip(
+            "echo",
+            zip.to_str().unwrap(),
+            &["--dry-run", "--alias", "live", "--json"],
+        )
+        .success();
+    assert_eq!(report["outcome"], "unchanged");
+    assert_eq!(report["version"], "$LATEST");
+    assert_eq!(aws.proxy.operations(), ["GetFunction"]);
 }
 
 #[test]
@@ -696,7 +710,7 @@ fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
             .env("HOME", aws.dir.path()),
     )
     .failure();
-    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(err.contains("no usable AWS credentials"), "{err}");
     assert!(
         err.contains("--profile") && err.contains("AWS_ACCESS_KEY_ID"),
         "{err}"
