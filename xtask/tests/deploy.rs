@@ -22,6 +22,13 @@ struct Aws {
 }
 
 impl Aws {
+    /// With a function `echo` (x86_64, placeholder code) already there.
+    fn with_echo() -> Aws {
+        let aws = Aws::start();
+        aws.create_function("echo", "x86_64");
+        aws
+    }
+
     fn start() -> Aws {
         let moto = MotoServer::start().expect("moto starts (cargo xtask test installs it)");
         let role = moto.create_role("echo-role").unwrap();
@@ -49,6 +56,29 @@ impl Aws {
             .expect("GetFunction has a configuration")
     }
 
+    fn alias_version(&self, function: &str, alias: &str) -> String {
+        let alias = moto::block_on(
+            self.lambda()
+                .get_alias()
+                .function_name(function)
+                .name(alias)
+                .send(),
+        )
+        .expect("GetAlias on moto");
+        alias.function_version().unwrap_or_default().to_string()
+    }
+
+    /// The JSON body of the last `operation` request that reached the proxy.
+    fn last_body(&self, operation: &str) -> Value {
+        let seen = self
+            .proxy
+            .seen()
+            .into_iter()
+            .rfind(|s| s.operation == operation)
+            .unwrap_or_else(|| panic!("no {operation} request"));
+        serde_json::from_slice(&seen.body).unwrap()
+    }
+
     /// `cargo xtask deploy` with test credentials, aimed at the proxy.
     fn deploy_cmd(&self, args: &[&str]) -> Command {
         let mut cmd = xtask();
@@ -61,6 +91,11 @@ impl Aws {
 
     fn deploy(&self, args: &[&str]) -> Deployed {
         deployed(&mut self.deploy_cmd(args))
+    }
+
+    /// Deploys the built x86_64 zip to `echo`.
+    fn deploy_built(&self, args: &[&str]) -> Deployed {
+        self.deploy_zip("echo", built_zip("x86_64").to_str().unwrap(), args)
     }
 
     fn deploy_zip(&self, function: &str, zip: &str, args: &[&str]) -> Deployed {
@@ -158,8 +193,7 @@ fn second_zip(dir: &Path) -> PathBuf {
 
 #[test]
 fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let zip = built_zip("x86_64");
     let zip_arg = zip.to_str().unwrap();
     let sha = local_sha(&zip);
@@ -232,8 +266,7 @@ fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
 
 #[test]
 fn publish_gives_versions_and_alias_follows() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let zip = built_zip("x86_64");
     let first = aws
         .deploy_zip("echo", zip.to_str().unwrap(), &["--publish", "--json"])
@@ -256,24 +289,12 @@ fn publish_gives_versions_and_alias_follows() {
     assert_eq!(v2["alias"], "live");
     assert!(operations(&v2).contains(&"CreateAlias".to_string()), "{v2}");
     // PublishVersion was told exactly which code to publish.
-    let publish = aws
-        .proxy
-        .seen()
-        .into_iter()
-        .rfind(|s| s.operation == "PublishVersion")
-        .unwrap();
-    let body: Value = serde_json::from_slice(&publish.body).unwrap();
-    assert_eq!(body["CodeSha256"], local_sha(&second).as_str());
+    assert_eq!(
+        aws.last_body("PublishVersion")["CodeSha256"],
+        local_sha(&second).as_str()
+    );
 
-    let alias = moto::block_on(
-        aws.lambda()
-            .get_alias()
-            .function_name("echo")
-            .name("live")
-            .send(),
-    )
-    .unwrap();
-    assert_eq!(alias.function_version(), Some("2"));
+    assert_eq!(aws.alias_version("echo", "live"), "2");
     let published = moto::block_on(
         aws.lambda()
             .get_function()
@@ -297,15 +318,7 @@ fn publish_gives_versions_and_alias_follows() {
         .success();
     assert_eq!(v3["version"], "3");
     assert!(operations(&v3).contains(&"UpdateAlias".to_string()), "{v3}");
-    let alias = moto::block_on(
-        aws.lambda()
-            .get_alias()
-            .function_name("echo")
-            .name("live")
-            .send(),
-    )
-    .unwrap();
-    assert_eq!(alias.function_version(), Some("3"));
+    assert_eq!(aws.alias_version("echo", "live"), "3");
 
     // A rerun uploads nothing and publishes nothing new.
     let rerun = aws
@@ -327,8 +340,7 @@ fn publish_gives_versions_and_alias_follows() {
 
 #[test]
 fn dry_run_validates_and_changes_nothing() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let before = aws.remote("echo").code_sha256;
     let zip = built_zip("x86_64");
     let report = aws
@@ -340,9 +352,7 @@ fn dry_run_validates_and_changes_nothing() {
         .success();
     assert_eq!(report["outcome"], "dry-run");
     assert_eq!(operations(&report), ["GetFunction", "UpdateFunctionCode"]);
-    let update = aws.proxy.seen().pop().unwrap();
-    let body: Value = serde_json::from_slice(&update.body).unwrap();
-    assert_eq!(body["DryRun"], true);
+    assert_eq!(aws.last_body("UpdateFunctionCode")["DryRun"], true);
     assert_eq!(aws.remote("echo").code_sha256, before);
     assert_eq!(aws.proxy.count("PublishVersion"), 0);
 
@@ -495,8 +505,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
 
 #[test]
 fn architecture_mismatch_is_refused_before_upload() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let arm = built_zip("arm64");
     let before = aws.remote("echo").code_sha256;
 
@@ -532,8 +541,7 @@ fn architecture_mismatch_is_refused_before_upload() {
 
 #[test]
 fn throttling_and_server_errors_are_retried() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     aws.proxy.fail(
         "UpdateFunctionCode",
         1,
@@ -568,8 +576,7 @@ fn throttling_and_server_errors_are_retried() {
 
 #[test]
 fn persistent_throttling_is_reported_after_bounded_retries() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     aws.proxy.fail(
         "GetFunction",
         100,
@@ -589,8 +596,7 @@ fn persistent_throttling_is_reported_after_bounded_retries() {
 
 #[test]
 fn update_in_progress_is_waited_out() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let msg = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo";
     aws.proxy.fail(
         "UpdateFunctionCode",
@@ -625,8 +631,7 @@ fn update_in_progress_is_waited_out() {
 
 #[test]
 fn stale_revision_is_refused_not_overwritten() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     let before = aws.remote("echo").code_sha256;
     // moto returns no RevisionId for functions; hand one out as Lambda does.
     aws.proxy.fail(
@@ -643,26 +648,20 @@ fn stale_revision_is_refused_not_overwritten() {
             "The Revision Id provided does not match the latest Revision Id.",
         ),
     );
-    let zip = built_zip("x86_64");
-    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
+    let err = aws.deploy_built(&[]).failure();
     assert!(err.contains("changed while deploying"), "{err}");
     assert!(err.contains("rerun"), "{err}");
-    let update = aws
-        .proxy
-        .seen()
-        .into_iter()
-        .find(|s| s.operation == "UpdateFunctionCode")
-        .unwrap();
-    let body: Value = serde_json::from_slice(&update.body).unwrap();
-    assert_eq!(body["RevisionId"], "11111111-2222-3333-4444-555555555555");
+    assert_eq!(
+        aws.last_body("UpdateFunctionCode")["RevisionId"],
+        "11111111-2222-3333-4444-555555555555"
+    );
     assert_eq!(aws.proxy.count("UpdateFunctionCode"), 1, "not retried");
     assert_eq!(aws.remote("echo").code_sha256, before);
 }
 
 #[test]
 fn failed_update_shows_the_reason() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     aws.proxy.fail(
         "UpdateFunctionCode",
         1,
@@ -671,16 +670,14 @@ fn failed_update_shows_the_reason() {
             "LastUpdateStatusReason": "The function could not be updated: the zip is corrupt"
         })),
     );
-    let zip = built_zip("x86_64");
-    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
+    let err = aws.deploy_built(&[]).failure();
     assert!(err.contains("LastUpdateStatus Failed"), "{err}");
     assert!(err.contains("the zip is corrupt"), "{err}");
 }
 
 #[test]
 fn access_denied_names_the_action() {
-    let aws = Aws::start();
-    aws.create_function("echo", "x86_64");
+    let aws = Aws::with_echo();
     aws.proxy.fail(
         "UpdateFunctionCode",
         1,
@@ -690,8 +687,7 @@ fn access_denied_names_the_action() {
             "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:UpdateFunctionCode",
         ),
     );
-    let zip = built_zip("x86_64");
-    let err = aws.deploy_zip("echo", zip.to_str().unwrap(), &[]).failure();
+    let err = aws.deploy_built(&[]).failure();
     assert!(err.contains("access denied"), "{err}");
     assert!(err.contains("allow `lambda:UpdateFunctionCode`"), "{err}");
     assert!(err.contains("function:echo"), "{err}");
