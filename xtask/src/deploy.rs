@@ -319,6 +319,10 @@ AWS_SESSION_TOKEN), `--profile NAME` or AWS_PROFILE (static keys, SSO after `aws
 assume-role, credential_process), web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, as \
 GitHub OIDC's aws-actions/configure-aws-credentials sets them), or an ECS/EC2 instance role";
 
+fn no_credentials(detail: &str) -> String {
+    format!("no usable AWS credentials were found ({detail}); supply them through one of: {CREDENTIAL_SOURCES}")
+}
+
 /// One sentence (or two) saying what went wrong and how to fix it.
 pub fn explain(failure: &Failure, cx: &CallContext<'_>) -> String {
     let CallContext {
@@ -350,9 +354,7 @@ pub fn explain(failure: &Failure, cx: &CallContext<'_>) -> String {
             "AWS rejected the credentials ({m}); they are invalid or expired: refresh them \
              (e.g. `aws sso login`) or supply others: {CREDENTIAL_SOURCES}"
         ),
-        Failure::NoCredentials(d) => format!(
-            "no usable AWS credentials were found ({d}); supply them through one of: {CREDENTIAL_SOURCES}"
-        ),
+        Failure::NoCredentials(d) => no_credentials(d),
         Failure::Throttled(m) => format!(
             "Lambda kept throttling {action} ({m}) after the SDK's retries; try again later, \
              or raise the attempts with AWS_MAX_ATTEMPTS"
@@ -643,25 +645,14 @@ pub async fn client(
     };
     // Resolving credentials up front turns "none found" into one clear message before any
     // request, instead of a dispatch failure deep in the first call.
-    match sdk.credentials_provider() {
-        None => {
-            bail!("no usable AWS credentials were found; supply them through one of: {CREDENTIAL_SOURCES}")
-        }
-        Some(provider) => {
-            use aws_sdk_lambda::config::ProvideCredentials;
-            if let Err(e) = provider.provide_credentials().await {
-                bail!(explain(
-                    &Failure::NoCredentials(
-                        aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()
-                    ),
-                    &CallContext {
-                        action: "",
-                        function: "",
-                        endpoint: "",
-                    }
-                ));
-            }
-        }
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?;
+    if let Err(e) = aws_sdk_lambda::config::ProvideCredentials::provide_credentials(&provider).await
+    {
+        bail!(no_credentials(
+            &aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()
+        ));
     }
     let endpoint = sdk
         .endpoint_url()
