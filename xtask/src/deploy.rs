@@ -650,9 +650,7 @@ pub async fn client(
         .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?;
     if let Err(e) = aws_sdk_lambda::config::ProvideCredentials::provide_credentials(&provider).await
     {
-        bail!(no_credentials(
-            &aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()
-        ));
+        bail!(no_credentials(&chain(&e)));
     }
     let endpoint = sdk
         .endpoint_url()
@@ -664,11 +662,26 @@ pub async fn client(
     Ok((Client::from_conf(config), endpoint))
 }
 
+/// An error and its sources as "a: b: c" (without the Debug dump `DisplayErrorContext` adds).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        // Wrappers often repeat their source's text.
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 fn raw_failure<E>(err: &SdkError<E>) -> RawFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let detail = aws_sdk_lambda::error::DisplayErrorContext(err).to_string();
+    let detail = chain(err);
     match err {
         SdkError::ServiceError(service) => RawFailure {
             status: Some(service.raw().status().as_u16()),
