@@ -746,3 +746,35 @@ fn bench_counts_one_get_function_and_no_bytes_for_an_unchanged_redeploy() {
     assert_eq!(unchanged[2..6], ["unchanged", "1", "0", "0"], "{stdout}");
     assert_eq!(unchanged.last().map(String::as_str), Some("GetFunction"));
 }
+
+#[test]
+fn function_name_and_arch_come_from_the_manifest() {
+    let aws = Aws::start();
+    aws.create_function("echo-arm", "arm64");
+    // A project root whose function crate names the function and its architecture.
+    let root = aws.dir.path().join("project");
+    std::fs::create_dir_all(root.join("function")).unwrap();
+    std::fs::write(
+        root.join("function/Cargo.toml"),
+        "[package]\nname = \"echo-function\"\n\n[package.metadata.lambda]\n\
+         function-name = \"echo-arm\"\narch = \"arm64\"\n",
+    )
+    .unwrap();
+    let arm = built_zip("arm64");
+    let report = deployed(
+        aws.deploy_cmd(&["--zip", arm.to_str().unwrap(), "--json"])
+            .env("XTASK_PROJECT_ROOT", &root),
+    )
+    .success();
+    assert_eq!(report["function"], "echo-arm");
+    assert_eq!(report["arch"], "arm64");
+    assert_eq!(report["outcome"], "updated");
+
+    // The flag wins over the manifest.
+    let err = deployed(
+        aws.deploy_cmd(&["--zip", arm.to_str().unwrap(), "--function-name", "other"])
+            .env("XTASK_PROJECT_ROOT", &root),
+    )
+    .failure();
+    assert!(err.contains("function other does not exist"), "{err}");
+}
