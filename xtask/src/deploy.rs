@@ -316,8 +316,9 @@ pub struct CallContext<'a> {
 
 pub const CREDENTIAL_SOURCES: &str = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and \
 AWS_SESSION_TOKEN), `--profile NAME` or AWS_PROFILE (static keys, SSO after `aws sso login`, \
-assume-role, credential_process), web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, as \
-GitHub OIDC's aws-actions/configure-aws-credentials sets them), or an ECS/EC2 instance role";
+assume-role, credential_process), web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE), \
+or an ECS/EC2 instance role; in GitHub Actions, aws-actions/configure-aws-credentials with \
+role-to-assume trades the job's OIDC token for keys in the environment";
 
 fn no_credentials(detail: &str) -> String {
     format!("no usable AWS credentials were found ({detail}); supply them through one of: {CREDENTIAL_SOURCES}")
