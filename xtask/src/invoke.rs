@@ -116,22 +116,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the tokio runtime for the local Runtime API")?;
-    let json = args.json;
     let result = runtime.block_on(async {
-        // Dropping the work on a signal kills the process (kill_on_drop);
-        // `function` then removes the directory holding the bootstrap.
-        tokio::select! {
-            result = async {
-                if args.serve {
-                    serve(&function, args.port, json).await
-                } else {
-                    invoke_all(&function, events, json).await
-                }
-            } => result,
-            () = shutdown_signal() => {
-                status("Stopped", "on signal");
-                Ok(if args.serve { ExitCode::SUCCESS } else { ExitCode::from(130) })
-            }
+        if args.serve {
+            serve(&function, args.port, args.json).await
+        } else {
+            invoke_all(&function, events, args.json).await
         }
     });
     drop(runtime);
@@ -1147,9 +1136,20 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
     let mut sandbox: Option<Sandbox> = None;
     let mut failed = 0;
     let total = events.len();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
     for event in events {
         let env = warm(&mut sandbox, function).await?;
-        let invocation = env.invoke(event).await;
+        let invocation = tokio::select! {
+            invocation = env.invoke(event) => invocation,
+            () = &mut shutdown => {
+                status("Stopped", "on signal");
+                if let Some(env) = sandbox {
+                    env.stop().await;
+                }
+                return Ok(ExitCode::from(130));
+            }
+        };
         print_invocation(&invocation, function, json, true)?;
         if !invocation.succeeded() {
             failed += 1;
@@ -1269,6 +1269,8 @@ async fn serve(function: &Function, port: u16, json: bool) -> Result<ExitCode> {
     let addr = listener
         .local_addr()
         .context("reading the listening address")?;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
     let url = format!("http://{addr}{RIE_INVOKE_PATH}");
     status("Listening", &url);
     if json {
@@ -1286,7 +1288,11 @@ async fn serve(function: &Function, port: u16, json: bool) -> Result<ExitCode> {
     }));
     // Lambda gives one environment one event at a time: jobs are served in arrival order.
     let mut sandbox: Option<Sandbox> = None;
-    while let Some(job) = queue.recv().await {
+    loop {
+        let job = tokio::select! {
+            Some(job) = queue.recv() => job,
+            () = &mut shutdown => break,
+        };
         let env = match warm(&mut sandbox, function).await {
             Ok(env) => env,
             Err(err) => {
@@ -1295,10 +1301,14 @@ async fn serve(function: &Function, port: u16, json: bool) -> Result<ExitCode> {
                 continue;
             }
         };
-        let invocation = env.invoke(job.event).await;
+        let invocation = tokio::select! {
+            invocation = env.invoke(job.event) => invocation,
+            () = &mut shutdown => break,
+        };
         print_invocation(&invocation, function, json, false)?;
         let _ = job.reply.send(invocation);
     }
+    status("Stopped", "on signal");
     acceptor.abort();
     if let Some(env) = sandbox {
         env.stop().await;
@@ -1370,19 +1380,25 @@ async fn invocations_endpoint(req: Request<Incoming>, jobs: mpsc::Sender<Job>) -
     response
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call, not on
+/// first poll, so a signal right after start-up is not lost.
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn wait(signal: std::io::Result<Signal>) {
+        match signal {
+            Ok(mut signal) => {
+                signal.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+    }
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        tokio::select! {
+            () = wait(interrupt) => {}
+            () = wait(terminate) => {}
+        }
     }
 }
 
