@@ -335,23 +335,23 @@ impl Function {
     }
 }
 
+/// `qemu-aarch64` (or its static build) on PATH.
+pub fn find_qemu_aarch64() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["qemu-aarch64", "qemu-aarch64-static"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
 fn find_emulator(arch: Arch) -> Result<PathBuf> {
-    let names = ["qemu-aarch64", "qemu-aarch64-static"];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for name in names {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    bail!(
-        "the {arch} bootstrap cannot run natively on this {} host and qemu-aarch64 is not \
-         installed: install it with `sudo apt-get install -y qemu-user` (Debian/Ubuntu), \
-         or invoke the x86_64 build (--arch x86_64)",
-        std::env::consts::ARCH
-    )
+    find_qemu_aarch64().with_context(|| {
+        format!(
+            "the {arch} bootstrap cannot run natively on this {} host and qemu-aarch64 is not \
+             installed: install it with `sudo apt-get install -y qemu-user` (Debian/Ubuntu), \
+             or invoke the x86_64 build (--arch x86_64)",
+            std::env::consts::ARCH
+        )
+    })
 }
 
 /// A private (0700) directory for the unpacked bootstrap, removed on drop.

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::status::status;
-use crate::{build, project_root, Arch};
+use crate::{build, invoke, project_root, Arch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,6 +21,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for arch in Arch::ALL {
         build::ensure_target(&sh, arch)?;
     }
+    ensure_qemu(&sh)?;
     status("Testing", "workspace (cargo test --workspace)");
     let cargo = crate::cargo();
     let extra = &args.cargo_test_args;
@@ -29,4 +30,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .run()
         .context("tests failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The arm64 invoke test runs the aarch64 bootstrap under qemu-aarch64 on other hosts.
+fn ensure_qemu(sh: &Shell) -> Result<()> {
+    if std::env::consts::ARCH == "aarch64" || invoke::find_qemu_aarch64().is_some() {
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        anyhow::bail!(
+            "qemu-aarch64 is missing (the arm64 invoke test needs it): \
+             run `sudo apt-get install -y qemu-user` and try again"
+        );
+    }
+    status("Installing", "qemu-user (apt-get install -y qemu-user)");
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    // A fresh image may have no package lists yet.
+    let installed = cmd!(sh, "apt-get install -y qemu-user")
+        .quiet()
+        .run()
+        .is_ok()
+        || (cmd!(sh, "apt-get update").quiet().run().is_ok()
+            && cmd!(sh, "apt-get install -y qemu-user")
+                .quiet()
+                .run()
+                .is_ok());
+    if !installed || invoke::find_qemu_aarch64().is_none() {
+        anyhow::bail!(
+            "could not install qemu-aarch64: run `apt-get install -y qemu-user` and try again"
+        );
+    }
+    Ok(())
 }
