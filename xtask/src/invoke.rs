@@ -110,6 +110,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             name: args.function_name.clone(),
             memory_mb: args.memory,
             timeout: Duration::from_secs(args.timeout),
+            quiet: false,
         },
     )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -223,12 +224,14 @@ pub struct Settings {
     pub name: String,
     pub memory_mb: u32,
     pub timeout: Duration,
+    /// Discard the function's logs and the start-up status line (benchmarks).
+    pub quiet: bool,
 }
 
 /// The unpacked function, ready to start as many times as needed.
 pub struct Function {
     pub settings: Settings,
-    dir: TaskDir,
+    dir: ScratchDir,
     bootstrap: PathBuf,
     /// `qemu-aarch64` when the bootstrap is for another machine than this host.
     emulator: Option<PathBuf>,
@@ -263,7 +266,7 @@ impl Function {
         } else {
             None
         };
-        let dir = TaskDir::create()?;
+        let dir = ScratchDir::create("invoke")?;
         let bootstrap = dir.path().join("bootstrap");
         std::fs::OpenOptions::new()
             .write(true)
@@ -354,14 +357,14 @@ fn find_emulator(arch: Arch) -> Result<PathBuf> {
     })
 }
 
-/// A private (0700) directory for the unpacked bootstrap, removed on drop.
-struct TaskDir(PathBuf);
+/// A private (0700) directory in TMPDIR, removed with everything in it on drop.
+pub struct ScratchDir(PathBuf);
 
-impl TaskDir {
-    fn create() -> Result<TaskDir> {
+impl ScratchDir {
+    pub fn create(purpose: &str) -> Result<ScratchDir> {
         let base = std::env::temp_dir();
         let path = base.join(format!(
-            "xtask-invoke-{}-{:016x}",
+            "xtask-{purpose}-{}-{:016x}",
             std::process::id(),
             random_u128() as u64
         ));
@@ -370,19 +373,19 @@ impl TaskDir {
             .create(&path)
             .with_context(|| {
                 format!(
-                    "creating a private directory in {} for the bootstrap: is TMPDIR writable?",
+                    "creating a private directory in {}: is TMPDIR writable?",
                     base.display()
                 )
             })?;
-        Ok(TaskDir(path))
+        Ok(ScratchDir(path))
     }
 
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.0
     }
 }
 
-impl Drop for TaskDir {
+impl Drop for ScratchDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
@@ -547,19 +550,25 @@ impl Sandbox {
             }
             None => Command::new(&function.bootstrap),
         };
+        let quiet = function.settings.quiet;
         // Lambda sends stdout and stderr alike to the logs; here both go to our stderr,
         // keeping stdout for responses.
-        let logs = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .context("duplicating stderr for the function's logs")?;
+        let (stdout, stderr) = if quiet {
+            (Stdio::null(), Stdio::null())
+        } else {
+            let logs = std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .context("duplicating stderr for the function's logs")?;
+            (Stdio::from(logs), Stdio::inherit())
+        };
         command
             .env_clear()
             .envs(function.environment(addr))
             .current_dir(function.dir.path())
             .stdin(Stdio::null())
-            .stdout(Stdio::from(logs))
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .kill_on_drop(true);
         // The bootstrap must not outlive us, even if we are killed without a chance to clean up.
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
@@ -587,17 +596,19 @@ impl Sandbox {
             }
         };
         let pid = child.id().unwrap_or_default();
-        status(
-            "Starting",
-            format!(
-                "bootstrap (pid {pid}{}), Runtime API on {addr}",
-                if function.emulator.is_some() {
-                    ", under qemu-aarch64"
-                } else {
-                    ""
-                }
-            ),
-        );
+        if !quiet {
+            status(
+                "Starting",
+                format!(
+                    "bootstrap (pid {pid}{}), Runtime API on {addr}",
+                    if function.emulator.is_some() {
+                        ", under qemu-aarch64"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
         Ok(Sandbox {
             child,
             pid,

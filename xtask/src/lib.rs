@@ -10,6 +10,7 @@ use serde::Serialize;
 
 pub mod artifact;
 pub mod bench;
+pub mod bench_invoke;
 pub mod build;
 pub mod invoke;
 pub mod package;
