@@ -134,18 +134,19 @@ fn invoke(args: &[&str], stdin: &[u8]) -> Output {
     out
 }
 
-fn invoke_echo(args: &[&str], stdin: &[u8]) -> Output {
-    let zip = built_zip("x86_64");
+fn invoke_zip(zip: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut all: Vec<&str> = vec!["--zip", zip.to_str().unwrap()];
     all.extend_from_slice(args);
     invoke(&all, stdin)
 }
 
+/// The real echo bootstrap, as built.
+fn invoke_echo(args: &[&str], stdin: &[u8]) -> Output {
+    invoke_zip(&built_zip("x86_64"), args, stdin)
+}
+
 fn invoke_fixture(args: &[&str], stdin: &[u8]) -> Output {
-    let zip = fixture_zip();
-    let mut all: Vec<&str> = vec!["--zip", zip.to_str().unwrap()];
-    all.extend_from_slice(args);
-    invoke(&all, stdin)
+    invoke_zip(&fixture_zip(), args, stdin)
 }
 
 fn records(out: &Output) -> Vec<Value> {
