@@ -405,8 +405,19 @@ struct Pending {
 /// What the Runtime API server saw the runtime do.
 enum ApiMsg {
     Polled(Instant),
-    Response { request_id: String, body: Bytes },
-    Error { request_id: String, error: Failure },
+    /// The event left in a `/next` response: the invocation's clock starts here.
+    Delivered {
+        request_id: String,
+        at: Instant,
+    },
+    Response {
+        request_id: String,
+        body: Bytes,
+    },
+    Error {
+        request_id: String,
+        error: Failure,
+    },
     InitError(Failure),
 }
 
@@ -438,7 +449,7 @@ pub enum Outcome {
 pub struct Invocation {
     pub request_id: String,
     pub outcome: Outcome,
-    /// From handing the event to the runtime to its response.
+    /// From the runtime taking the event (`/next`) to its answer.
     pub duration: Duration,
     /// Exec to the first `/next`, on a cold start only.
     pub init_duration: Option<Duration>,
@@ -671,14 +682,15 @@ impl Sandbox {
                 }
             }
         }
-        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut deadline = tokio::time::Instant::now() + self.timeout;
         let pending = Pending {
             request_id: request_id.clone(),
             body: event,
             deadline_ms: epoch_ms() + self.timeout.as_millis(),
             arn: self.arn.clone(),
         };
-        let started = Instant::now();
+        // Until the runtime takes the event (it may still be finishing the previous one).
+        let mut started = Instant::now();
         if self.events.send(pending).await.is_err() {
             // Only if the server task is gone, which `stop` alone does.
             let failure = exit_failure(&request_id, None);
@@ -692,6 +704,10 @@ impl Sandbox {
             tokio::select! {
                 biased;
                 msg = self.api.recv() => match msg {
+                    Some(ApiMsg::Delivered { request_id: id, at }) if id == request_id => {
+                        started = at;
+                        deadline = tokio::time::Instant::from_std(at + self.timeout);
+                    }
                     Some(ApiMsg::Response { request_id: id, body }) if id == request_id => {
                         break Outcome::Response(body)
                     }
@@ -1043,6 +1059,10 @@ impl RuntimeApi {
             return json_reply(StatusCode::GONE, Bytes::new());
         };
         *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.request_id.clone());
+        let _ = self.to_driver.send(ApiMsg::Delivered {
+            request_id: p.request_id.clone(),
+            at: Instant::now(),
+        });
         let mut reply = Response::new(Full::new(p.body));
         let headers = reply.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
