@@ -213,25 +213,26 @@ fn build_peer() -> Result<PathBuf> {
         "Building",
         "the same function with cargo-lambda (its size profile, musl, zip)",
     );
-    // Settings meant for our build (profile overrides, flags) must not reach the peer's.
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PROFILE_")
-            || key.starts_with("CARGO_BUILD_")
-            || key.ends_with("RUSTFLAGS")
-        {
-            sh.remove_var(&*key);
-        }
-    }
-    cmd!(
+    let mut build = cmd!(
         sh,
         "{cargo_lambda} lambda build --release --target x86_64-unknown-linux-musl --output-format zip"
     )
     .env("PATH", path)
     .env("CARGO_TARGET_DIR", &target_dir)
-    .quiet()
-    .run()
-    .context("cargo-lambda's build failed (its errors are above)")?;
+    .quiet();
+    // Settings meant for our build (profile overrides, flags) must not reach the peer's.
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if name.starts_with("CARGO_PROFILE_")
+            || name.starts_with("CARGO_BUILD_")
+            || name.ends_with("RUSTFLAGS")
+        {
+            build = build.env_remove(&key);
+        }
+    }
+    build
+        .run()
+        .context("cargo-lambda's build failed (its errors are above)")?;
     let zip = target_dir.join("lambda/bootstrap/bootstrap.zip");
     if !zip.is_file() {
         bail!(
