@@ -1,5 +1,9 @@
 use lambda_runtime::{run, service_fn, tracing, Error};
 
+// See Cargo.toml: musl's malloc returns pages to the kernel after each request.
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 // One event at a time per execution environment, so a single-threaded
 // runtime is enough and starts faster.
 #[tokio::main(flavor = "current_thread")]

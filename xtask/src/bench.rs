@@ -26,6 +26,15 @@ pub enum Bench {
     Build(BuildArgs),
     /// API calls and bytes of a first and of an unchanged deploy, against moto.
     Deploy,
+    /// Local invoke latency (cold init, warm invoke) against cargo-lambda's build.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InvokeArgs {
+    /// Cold starts per bootstrap (each followed by 20 warm invokes).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub runs: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +48,7 @@ pub fn run(args: Args) -> Result<()> {
     match args.which {
         Bench::Build(args) => bench_build(args),
         Bench::Deploy => crate::bench_deploy::run(),
+        Bench::Invoke(args) => crate::bench_invoke::run_invoke_bench(args.runs),
     }
 }
 

@@ -11,10 +11,12 @@ use serde::Serialize;
 pub mod artifact;
 pub mod bench;
 pub mod bench_deploy;
+pub mod bench_invoke;
 pub mod build;
 pub mod config;
 pub mod deploy;
 pub mod iam_policy;
+pub mod invoke;
 pub mod moto;
 pub mod package;
 pub mod status;
@@ -42,6 +44,9 @@ pub enum Command {
     ///
     /// Exit status: 0 static, 1 not static (every reason listed), 2 unreadable input.
     VerifyStatic(verify::Args),
+    /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
+    /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
+    Invoke(invoke::Args),
     /// Install what the tests need (musl targets, ...) and run the workspace's tests.
     Test(test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
@@ -121,6 +126,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args).map(|_| ExitCode::SUCCESS),
         Command::VerifyStatic(args) => verify::run(args),
+        Command::Invoke(args) => invoke::run(args),
         Command::Test(args) => test::run(args),
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),

