@@ -1,17 +1,16 @@
 //! `cargo xtask bench`: numbers side by side with cargo-lambda, in one run.
 //!
-//! The peer builds the very same function crate, copied into a scratch
-//! workspace under `target/bench/` with cargo-lambda's recommended release
-//! profile, so the comparison is of the tooling, not of the handler.
+//! The peer builds the very same function crate (see [`crate::peer`]), so the
+//! comparison is of the tooling, not of the handler.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use xshell::{cmd, Shell};
 
 use crate::status::status;
-use crate::{artifact, build, project_root, tools, Arch};
+use crate::{artifact, build, peer, project_root, Arch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,16 +51,6 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-/// cargo-lambda's recommended size profile, from its documentation.
-const PEER_PROFILE: &str = r#"
-[profile.release]
-opt-level = "s"
-lto = true
-codegen-units = 1
-panic = "abort"
-strip = true
-"#;
-
 fn bench_build(args: BuildArgs) -> Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
@@ -69,30 +58,12 @@ fn bench_build(args: BuildArgs) -> Result<()> {
     let sh = Shell::new()?;
     let root = project_root();
     sh.change_dir(&root);
-    let cargo_lambda = tools::cargo_lambda(&sh)?;
 
     status("Building", "ours (cargo xtask build, both architectures)");
     let ours = build::build(Arch::X86_64)?;
     let ours_arm = build::build(Arch::Arm64)?;
-
-    status(
-        "Building",
-        "cargo-lambda (same function crate, recommended profile)",
-    );
-    let peer_dir = peer_workspace(&root)?;
-    let peer_zip = peer_dir.join("target/lambda/bootstrap/bootstrap.zip");
-    let peer_bin = peer_dir.join("target/x86_64-unknown-linux-musl/release/bootstrap");
-    let peer_build = |sh: &Shell| -> Result<()> {
-        let _dir = sh.push_dir(&peer_dir);
-        let path = path_with(cargo_lambda.parent().unwrap())?;
-        cmd!(sh, "{cargo_lambda} lambda build --release --target x86_64-unknown-linux-musl --output-format zip")
-            .env("PATH", path)
-            .quiet()
-            .ignore_stderr()
-            .run()
-            .context("cargo-lambda build failed")
-    };
-    peer_build(&sh)?;
+    let (peer, peer_zip) = peer::build_peer()?;
+    let peer_bin = peer.binary();
 
     status(
         "Timing",
@@ -107,7 +78,7 @@ fn bench_build(args: BuildArgs) -> Result<()> {
             .run()?;
         Ok(())
     })?;
-    let peer_time = median(args.runs, || peer_build(&sh))?;
+    let peer_time = median(args.runs, || peer.build(true).map(drop))?;
 
     // A touched source forces a relink: does the zip (and so CodeSha256) stay the same?
     status(
@@ -118,10 +89,10 @@ fn bench_build(args: BuildArgs) -> Result<()> {
     touch(&root.join("function/src/main.rs"))?;
     let after_ours = build::build(Arch::X86_64)?.zip_sha256;
     let before_peer = artifact::hex(&artifact::sha256(&std::fs::read(&peer_zip)?));
-    touch(&peer_dir.join("function/src/main.rs"))?;
+    touch(&peer.workspace().join("function/src/main.rs"))?;
     // Zip timestamps have 2-second resolution.
     std::thread::sleep(Duration::from_secs(2));
-    peer_build(&sh)?;
+    peer.build(true)?;
     let after_peer = artifact::hex(&artifact::sha256(&std::fs::read(&peer_zip)?));
 
     let peer_zip_bytes = std::fs::metadata(&peer_zip)?.len();
@@ -190,50 +161,10 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-/// `target/bench/cargo-lambda`: the function crate and lock file, with the peer's profile.
-fn peer_workspace(root: &Path) -> Result<PathBuf> {
-    let dir = artifact::target_dir().join("bench/cargo-lambda");
-    let function = dir.join("function");
-    std::fs::create_dir_all(function.join("src"))?;
-    for file in ["Cargo.toml", "src/lib.rs", "src/main.rs"] {
-        let from = root.join("function").join(file);
-        let to = function.join(file);
-        // Copy only on change, so an unchanged copy stays up to date for cargo.
-        let bytes = std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
-        if std::fs::read(&to).ok().as_deref() != Some(&bytes[..]) {
-            std::fs::write(&to, &bytes)?;
-        }
-    }
-    let manifest = format!(
-        "[workspace]\nmembers = [\"function\"]\nresolver = \"2\"\n\n[workspace.package]\nedition = \"2021\"\nrust-version = \"1.94\"\nlicense = \"MIT OR Apache-2.0\"\n{PEER_PROFILE}"
-    );
-    write_if_changed(&dir.join("Cargo.toml"), manifest.as_bytes())?;
-    write_if_changed(
-        &dir.join("Cargo.lock"),
-        &std::fs::read(root.join("Cargo.lock"))?,
-    )?;
-    Ok(dir)
-}
-
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    if std::fs::read(path).ok().as_deref() != Some(bytes) {
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
-}
-
 fn touch(path: &Path) -> Result<()> {
     let file = std::fs::OpenOptions::new().append(true).open(path)?;
     file.set_modified(std::time::SystemTime::now())?;
     Ok(())
-}
-
-fn path_with(dir: &Path) -> Result<std::ffi::OsString> {
-    let mut paths = vec![dir.to_path_buf()];
-    paths.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    Ok(std::env::join_paths(paths)?)
 }
 
 /// Median wall time of `runs` calls, after one untimed warm-up call.

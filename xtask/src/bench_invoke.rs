@@ -1,42 +1,22 @@
-//! `cargo xtask bench --invoke`: cold init and warm invoke latency of our bootstrap and of
+//! `cargo xtask bench invoke`: cold init and warm invoke latency of our bootstrap and of
 //! cargo-lambda's build of the same function, through the same local Runtime API.
 //!
 //! Both run under identical conditions: `invoke`'s [`Sandbox`], the same event, runs
 //! interleaved (ours, peer, peer, ours, …) so machine noise falls on both alike.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
-use xshell::{cmd, Shell};
 
-use crate::invoke::{Function, Invocation, Outcome, Sandbox, ScratchDir, Settings};
+use crate::invoke::{Function, Invocation, Outcome, Sandbox, Settings};
 use crate::status::status;
-use crate::{artifact, build, project_root, Arch};
+use crate::{build, Arch};
 
 /// Warm invocations measured after each cold start.
 const WARM_PER_RUN: usize = 20;
 const EVENT: &[u8] =
     br#"{"path":"/bench","httpMethod":"POST","body":"{\"n\":42}","isBase64Encoded":false}"#;
-
-/// cargo-lambda's recommended size profile, as its docs give it.
-const PEER_MANIFEST: &str = r#"[workspace]
-members = ["function"]
-resolver = "2"
-
-[workspace.package]
-edition = "2021"
-rust-version = "1.94"
-license = "MIT OR Apache-2.0"
-
-[profile.release]
-opt-level = "s"
-lto = true
-codegen-units = 1
-panic = "abort"
-strip = true
-"#;
 
 /// Samples for one bootstrap, in milliseconds.
 #[derive(Default)]
@@ -47,10 +27,11 @@ struct Samples {
 
 pub fn run_invoke_bench(runs: usize) -> Result<()> {
     if runs == 0 {
-        bail!("--invoke-runs must be at least 1");
+        bail!("--runs must be at least 1");
     }
     let ours = build::build(Arch::X86_64)?.zip;
-    let peer = build_peer()?;
+    // Kept alive to the end: the peer's scratch workspace goes with it.
+    let (_peer, peer) = crate::peer::build_peer()?;
     let contenders = [("ours", ours), ("cargo-lambda", peer)];
     let functions = contenders
         .iter()
@@ -170,95 +151,6 @@ fn print_table(runs: usize, samples: &[Samples; 2], sizes: &[u64]) {
         format!("{} bytes", sizes[1]),
         sizes[0] as f64 / sizes[1] as f64
     );
-}
-
-/// cargo-lambda's build of `function/`, with its recommended release profile, as a zip.
-///
-/// The copy lives in TMPDIR, outside this checkout, so our `.cargo/config.toml` (linker,
-/// relocation model) does not leak into cargo-lambda's build; its target directory is
-/// kept under ours so reruns only relink.
-fn build_peer() -> Result<PathBuf> {
-    let sh = Shell::new()?;
-    let venv = artifact::target_dir().join("tools/venv");
-    let cargo_lambda = venv.join("bin/cargo-lambda");
-    if !cargo_lambda.is_file() {
-        status(
-            "Installing",
-            "cargo-lambda (python3 -m venv target/tools/venv; pip install cargo-lambda)",
-        );
-        cmd!(sh, "python3 -m venv {venv}")
-            .quiet()
-            .run()
-            .context("creating a Python venv for cargo-lambda: install python3 and python3-venv")?;
-        cmd!(sh, "{venv}/bin/pip install --quiet cargo-lambda")
-            .quiet()
-            .run()
-            .context("pip could not install cargo-lambda: check access to PyPI")?;
-    }
-    let workspace = ScratchDir::create("bench-peer")?;
-    let root = project_root();
-    copy_tree(&root.join("function"), &workspace.path().join("function"))?;
-    std::fs::copy(root.join("Cargo.lock"), workspace.path().join("Cargo.lock"))
-        .context("copying Cargo.lock for the cargo-lambda build")?;
-    std::fs::write(workspace.path().join("Cargo.toml"), PEER_MANIFEST)
-        .context("writing the cargo-lambda workspace's Cargo.toml")?;
-
-    let target_dir = artifact::target_dir().join("bench/invoke-peer");
-    let path = std::env::join_paths(std::iter::once(venv.join("bin")).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .context("building PATH for cargo-lambda")?;
-    sh.change_dir(workspace.path());
-    status(
-        "Building",
-        "the same function with cargo-lambda (its size profile, musl, zip)",
-    );
-    let mut build = cmd!(
-        sh,
-        "{cargo_lambda} lambda build --release --target x86_64-unknown-linux-musl --output-format zip"
-    )
-    .env("PATH", path)
-    .env("CARGO_TARGET_DIR", &target_dir)
-    .quiet();
-    // Settings meant for our build (profile overrides, flags) must not reach the peer's.
-    for (key, _) in std::env::vars_os() {
-        let name = key.to_string_lossy();
-        if name.starts_with("CARGO_PROFILE_")
-            || name.starts_with("CARGO_BUILD_")
-            || name.ends_with("RUSTFLAGS")
-        {
-            build = build.env_remove(&key);
-        }
-    }
-    build
-        .run()
-        .context("cargo-lambda's build failed (its errors are above)")?;
-    let zip = target_dir.join("lambda/bootstrap/bootstrap.zip");
-    if !zip.is_file() {
-        bail!(
-            "cargo-lambda reported success but {} is missing",
-            zip.display()
-        );
-    }
-    Ok(zip)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if entry.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst)
-                .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

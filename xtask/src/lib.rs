@@ -19,6 +19,7 @@ pub mod iam_policy;
 pub mod invoke;
 pub mod moto;
 pub mod package;
+pub mod peer;
 pub mod status;
 pub mod test;
 pub mod tools;

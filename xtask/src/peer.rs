@@ -1,0 +1,146 @@
+//! The benchmarks' peer: cargo-lambda building the very same function crate.
+//!
+//! The crate and lock file are copied into a scratch workspace in TMPDIR, outside
+//! this checkout, so our `.cargo/config.toml` (linker, relocation model) cannot
+//! reach the peer's build; its release profile is cargo-lambda's recommended size
+//! profile. The target directory lives under ours so reruns only relink.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+use crate::invoke::ScratchDir;
+use crate::status::status;
+use crate::{artifact, project_root, tools};
+
+/// cargo-lambda's recommended size profile, as its documentation gives it.
+const PEER_MANIFEST: &str = r#"[workspace]
+members = ["function"]
+resolver = "2"
+
+[workspace.package]
+edition = "2021"
+rust-version = "1.94"
+license = "MIT OR Apache-2.0"
+
+[profile.release]
+opt-level = "s"
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+"#;
+
+pub struct Peer {
+    workspace: ScratchDir,
+    cargo_lambda: PathBuf,
+    target_dir: PathBuf,
+}
+
+impl Peer {
+    /// Installs cargo-lambda if needed and lays out the peer's workspace.
+    pub fn prepare() -> Result<Peer> {
+        let sh = Shell::new()?;
+        let cargo_lambda = tools::cargo_lambda(&sh)?;
+        let workspace = ScratchDir::create("cargo-lambda-peer")?;
+        let root = project_root();
+        copy_tree(&root.join("function"), &workspace.path().join("function"))?;
+        std::fs::copy(root.join("Cargo.lock"), workspace.path().join("Cargo.lock"))
+            .context("copying Cargo.lock for the cargo-lambda build")?;
+        std::fs::write(workspace.path().join("Cargo.toml"), PEER_MANIFEST)
+            .context("writing the cargo-lambda workspace's Cargo.toml")?;
+        Ok(Peer {
+            workspace,
+            cargo_lambda,
+            target_dir: artifact::target_dir().join("bench/cargo-lambda"),
+        })
+    }
+
+    pub fn workspace(&self) -> &Path {
+        self.workspace.path()
+    }
+
+    pub fn zip(&self) -> PathBuf {
+        self.target_dir.join("lambda/bootstrap/bootstrap.zip")
+    }
+
+    pub fn binary(&self) -> PathBuf {
+        self.target_dir
+            .join("x86_64-unknown-linux-musl/release/bootstrap")
+    }
+
+    /// `cargo lambda build --release --target x86_64-unknown-linux-musl --output-format zip`.
+    /// `quiet` hides cargo's output (for timed reruns); failures then say less.
+    pub fn build(&self, quiet: bool) -> Result<PathBuf> {
+        let sh = Shell::new()?;
+        sh.change_dir(self.workspace());
+        let path = std::env::join_paths(
+            std::iter::once(self.cargo_lambda.parent().unwrap().to_path_buf()).chain(
+                std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+            ),
+        )
+        .context("building PATH for cargo-lambda")?;
+        let cargo_lambda = &self.cargo_lambda;
+        let mut build = cmd!(
+            sh,
+            "{cargo_lambda} lambda build --release --target x86_64-unknown-linux-musl --output-format zip"
+        )
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", &self.target_dir)
+        .quiet();
+        if quiet {
+            build = build.ignore_stderr();
+        }
+        // Settings meant for our build (profile overrides, flags) must not reach the peer's.
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("CARGO_PROFILE_")
+                || name.starts_with("CARGO_BUILD_")
+                || name.ends_with("RUSTFLAGS")
+            {
+                build = build.env_remove(&key);
+            }
+        }
+        build
+            .run()
+            .context("cargo-lambda's build failed (its errors are above, unless quiet)")?;
+        let zip = self.zip();
+        if !zip.is_file() {
+            bail!(
+                "cargo-lambda reported success but {} is missing",
+                zip.display()
+            );
+        }
+        Ok(zip)
+    }
+}
+
+/// Announces and runs the peer's first build.
+pub fn build_peer() -> Result<(Peer, PathBuf)> {
+    let peer = Peer::prepare()?;
+    status(
+        "Building",
+        "the same function with cargo-lambda (its recommended size profile, musl, zip)",
+    );
+    let zip = peer.build(false)?;
+    Ok((peer, zip))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)
+                .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+        }
+    }
+    Ok(())
+}
