@@ -127,19 +127,22 @@ pub fn build_peer() -> Result<(Peer, PathBuf)> {
     Ok((peer, zip))
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies a file, or a directory recursively, leaving out `target/` folders.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_dir() {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::copy(from, to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        return Ok(());
+    }
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if entry.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst)
-                .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+        if entry.file_name() != "target" {
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
         }
     }
     Ok(())

@@ -277,23 +277,7 @@ fn clean_builds_in_different_directories_are_byte_identical() {
 
 fn copy_workspace(from: &Path, to: &Path) {
     for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
-        copy_tree(&from.join(rel), &to.join(rel));
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_name() == "target" {
-                continue;
-            }
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap();
+        xtask::peer::copy_tree(&from.join(rel), &to.join(rel)).unwrap();
     }
 }
 
