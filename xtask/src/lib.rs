@@ -30,7 +30,7 @@ pub mod verify;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Build, verify and ship the echo Lambda as a static, byte-reproducible bootstrap.zip",
-    after_help = "Typical flow:\n  cargo xtask build            # static musl binary -> target/lambda/x86_64/bootstrap.zip\n  cargo xtask verify-static    # re-check the zip's bootstrap\n  cargo xtask test             # everything the tests need, then the whole test suite"
+    after_help = "Typical flow:\n  cargo xtask build                        # static musl binary -> target/lambda/x86_64/bootstrap.zip\n  cargo xtask verify-static                # re-check the zip's bootstrap\n  cargo xtask invoke '{\"hello\":\"world\"}'   # run those exact bytes locally\n  cargo xtask deploy --function-name echo  # upload them (skipped when unchanged)\n  cargo xtask test                         # everything the tests need, then the whole test suite"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,7 +48,7 @@ pub enum Command {
     /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
     /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
     Invoke(invoke::Args),
-    /// Install what the tests need (musl targets, ...) and run the workspace's tests.
+    /// Install what the tests need (musl targets, moto, actionlint, qemu-user) and run the workspace's tests.
     Test(test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
     Bench(bench::Args),
