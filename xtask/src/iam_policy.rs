@@ -581,7 +581,7 @@ mod tests {
                 "octo-org/echo-lambda",
             ];
             argv.extend_from_slice(extra);
-            crate::Cli::try_parse_from(argv)
+            crate::cli::Cli::try_parse_from(argv)
         };
         assert!(parse(&[]).is_ok());
         assert!(parse(&["--branch", "main", "--json"]).is_ok());

@@ -1,5 +1,3 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    xtask::run(xtask::Cli::parse())
+    xtask::cli::main()
 }

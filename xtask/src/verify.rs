@@ -11,7 +11,8 @@ use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 use object::Endianness;
 use serde::Serialize;
 
-use crate::{artifact, package, Arch};
+use crate::lambda::Arch;
+use crate::{bootstrap_zip, workspace};
 
 /// What the ELF headers say about how the binary is loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -252,8 +253,8 @@ fn type_name(kind: elf::FileType) -> String {
 pub fn load_elf(path: &Path) -> Result<Vec<u8>, NotInspectable> {
     let bytes = std::fs::read(path)
         .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
-    if package::is_zip(&bytes) {
-        package::bootstrap_from_zip(&bytes).map_err(|e| NotInspectable(format!("{e:#}")))
+    if bootstrap_zip::is_zip(&bytes) {
+        bootstrap_zip::bootstrap_from_zip(&bytes).map_err(|e| NotInspectable(format!("{e:#}")))
     } else {
         Ok(bytes)
     }
@@ -329,7 +330,7 @@ pub struct Args {
 /// Exit status: 0 static, 1 not static, 2 not inspectable.
 pub fn run(args: Args) -> Result<std::process::ExitCode> {
     // Exit status 1 means "not static" only; a settings problem is a usage error.
-    let arch = match crate::config::arch(args.arch) {
+    let arch = match crate::workspace::metadata::arch(args.arch) {
         Ok(arch) => arch,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -337,7 +338,7 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
         }
     };
     let defaulted = args.path.is_none();
-    let path = args.path.unwrap_or_else(|| artifact::zip_path(arch));
+    let path = args.path.unwrap_or_else(|| workspace::zip_path(arch));
     let policy = Policy {
         arch,
         allow_static_pie: args.allow_static_pie,
@@ -388,4 +389,33 @@ pub fn require_static(path: &Path, bytes: &[u8], arch: Arch) -> Result<Verdict> 
         );
     }
     Ok(verdict)
+}
+/// A deployment zip that passed every check Lambda would otherwise fail late on.
+#[derive(Debug, Clone)]
+pub struct CheckedZip {
+    pub bytes: Vec<u8>,
+    pub code_sha256: String,
+    pub unzipped_bytes: u64,
+}
+
+/// All checks on a deployment zip: limits, layout, and a static `bootstrap` for `arch`.
+pub fn check_zip(path: &Path, bytes: Vec<u8>, arch: Arch) -> Result<CheckedZip> {
+    let entries =
+        bootstrap_zip::entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let unzipped_bytes = bootstrap_zip::check_layout(bytes.len() as u64, &entries)
+        .with_context(|| format!("refusing to deploy {}", path.display()))?;
+    let binary = bootstrap_zip::bootstrap_from_zip(&bytes)
+        .with_context(|| format!("refusing to deploy {}", path.display()))?;
+    require_static(&path.join("bootstrap"), &binary, arch).with_context(|| {
+        format!(
+            "refusing to deploy {}: Lambda's provided.al2023 runtime may not run it \
+             (check `--arch`, or rebuild with `cargo xtask build --arch {arch}`)",
+            path.display()
+        )
+    })?;
+    Ok(CheckedZip {
+        code_sha256: crate::lambda::code_sha256(&bytes),
+        bytes,
+        unzipped_bytes,
+    })
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use xtask::package;
+use xtask::bootstrap_zip;
 
 fn verify(args: &[&str]) -> (i32, String, String) {
     let out = run(xtask().arg("verify-static").args(args));
@@ -35,13 +35,13 @@ fn built_bootstrap_is_static_exec_in_a_deterministic_zip() {
     let zip = std::fs::read(&zip_path).unwrap();
 
     // The digests the build printed are those of the bytes on disk.
-    let sha = xtask::artifact::sha256(&zip);
-    assert_eq!(build["zip_sha256"], xtask::artifact::hex(&sha));
-    assert_eq!(build["code_sha256"], xtask::artifact::code_sha256(&zip));
+    let sha = xtask::util::digest::sha256(&zip);
+    assert_eq!(build["zip_sha256"], xtask::util::digest::hex(&sha));
+    assert_eq!(build["code_sha256"], xtask::lambda::code_sha256(&zip));
     assert_eq!(build["zip_bytes"], zip.len() as u64);
 
     // Exactly one entry: bootstrap, regular file 0755, deflated, fixed timestamp.
-    let entries = package::entries(&zip).unwrap();
+    let entries = bootstrap_zip::entries(&zip).unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
     let e = &entries[0];
     assert_eq!(e.name, "bootstrap");
@@ -51,12 +51,12 @@ fn built_bootstrap_is_static_exec_in_a_deterministic_zip() {
     assert_eq!(e.modified, (1980, 1, 1, 0, 0, 0));
 
     // Unzipped bytes are the binary cargo built and the build verified.
-    let inner = package::bootstrap_from_zip(&zip).unwrap();
+    let inner = bootstrap_zip::bootstrap_from_zip(&zip).unwrap();
     let binary = std::fs::read(build["binary"].as_str().unwrap()).unwrap();
     assert_eq!(inner, binary);
     assert_eq!(
         build["binary_sha256"],
-        xtask::artifact::hex(&xtask::artifact::sha256(&binary))
+        xtask::util::digest::hex(&xtask::util::digest::sha256(&binary))
     );
 
     // And verify-static agrees, on the zip and on the bare ELF.
@@ -227,8 +227,8 @@ fn unreadable_inputs_exit_2_with_a_clear_message() {
 
 #[test]
 fn pure_check_agrees_with_the_cli_on_every_policy() {
+    use xtask::lambda::Arch;
     use xtask::verify::{inspect, Policy};
-    use xtask::Arch;
     let bootstrap = std::fs::read(built("x86_64")["binary"].as_str().unwrap()).unwrap();
     let report = inspect(&bootstrap).unwrap();
     let strict = Policy {
@@ -277,7 +277,7 @@ fn clean_builds_in_different_directories_are_byte_identical() {
 
 fn copy_workspace(from: &Path, to: &Path) {
     for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
-        xtask::peer::copy_tree(&from.join(rel), &to.join(rel)).unwrap();
+        xtask::util::fs::copy_tree(&from.join(rel), &to.join(rel)).unwrap();
     }
 }
 
@@ -299,7 +299,7 @@ fn both_architectures_build_static_and_keep_separate_artifacts() {
     );
     // The x86_64 zip is still the one its build reported.
     let x86_zip = std::fs::read(x86["zip"].as_str().unwrap()).unwrap();
-    assert_eq!(xtask::artifact::code_sha256(&x86_zip), x86["code_sha256"]);
+    assert_eq!(xtask::lambda::code_sha256(&x86_zip), x86["code_sha256"]);
 
     let (code, v) = verify_json(&arm_zip, &["--arch", "arm64"]);
     assert_eq!(code, 0, "{v}");

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use common::proxy::{Fault, Proxy};
 use common::*;
 use serde_json::{json, Value};
-use xtask::moto::{self, MotoServer};
-use xtask::package;
+use xtask::bootstrap_zip;
+use xtask::dev::moto::{self, MotoServer};
 
 /// moto, the proxy in front of it, and an execution role.
 struct Aws {
@@ -171,7 +171,7 @@ impl Deployed {
 }
 
 fn local_sha(zip: &Path) -> String {
-    xtask::artifact::code_sha256(&std::fs::read(zip).unwrap())
+    xtask::lambda::code_sha256(&std::fs::read(zip).unwrap())
 }
 
 fn operations(report: &Value) -> Vec<String> {
@@ -185,9 +185,10 @@ fn operations(report: &Value) -> Vec<String> {
 
 /// The built x86_64 bootstrap, zipped again at another level: different bytes, same program.
 fn second_zip(dir: &Path) -> PathBuf {
-    let binary = package::bootstrap_from_zip(&std::fs::read(built_zip("x86_64")).unwrap()).unwrap();
+    let binary =
+        bootstrap_zip::bootstrap_from_zip(&std::fs::read(built_zip("x86_64")).unwrap()).unwrap();
     let path = dir.join("second.zip");
-    std::fs::write(&path, package::zip_bootstrap(&binary, 1).unwrap()).unwrap();
+    std::fs::write(&path, bootstrap_zip::zip_bootstrap(&binary, 1).unwrap()).unwrap();
     path
 }
 
@@ -436,7 +437,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
     let dynamic_zip = dir.join("dynamic.zip");
     std::fs::write(
         &dynamic_zip,
-        package::zip_bootstrap(&std::fs::read(&glibc).unwrap(), 1).unwrap(),
+        bootstrap_zip::zip_bootstrap(&std::fs::read(&glibc).unwrap(), 1).unwrap(),
     )
     .unwrap();
     let err = aws

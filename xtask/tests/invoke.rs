@@ -102,7 +102,7 @@ fn fixture_zip() -> PathBuf {
                 "-Crelocation-model=static",
             ],
         );
-        let zip = xtask::package::zip_bootstrap(&std::fs::read(binary).unwrap(), 1).unwrap();
+        let zip = xtask::bootstrap_zip::zip_bootstrap(&std::fs::read(binary).unwrap(), 1).unwrap();
         let path = dir.join("fixture.zip");
         std::fs::write(&path, zip).unwrap();
         path

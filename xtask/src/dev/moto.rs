@@ -16,12 +16,12 @@ use xshell::Shell;
 pub const MOTO_SERVER_ENV: &str = "MOTO_SERVER";
 
 fn venv_moto_server() -> PathBuf {
-    crate::tools::venv().join("bin").join("moto_server")
+    crate::dev::tools::venv().join("bin").join("moto_server")
 }
 
 /// Installs `moto[server]` into the workspace's virtualenv unless it is already there.
 pub fn ensure_installed(sh: &Shell) -> Result<PathBuf> {
-    crate::tools::pip_tool(sh, "moto_server", "moto[server]")
+    crate::dev::tools::pip_tool(sh, "moto_server", "moto[server]")
 }
 
 /// $MOTO_SERVER, else the virtualenv's, else `moto_server` on PATH.
@@ -152,7 +152,7 @@ pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
 pub fn create_function(endpoint: &str, name: &str, arch: &str, role: &str) -> Result<()> {
     use aws_sdk_lambda::primitives::Blob;
     use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
-    let placeholder = crate::package::zip_bootstrap(b"placeholder", 1)?;
+    let placeholder = crate::bootstrap_zip::zip_bootstrap(b"placeholder", 1)?;
     block_on(
         lambda_client(endpoint)
             .create_function()

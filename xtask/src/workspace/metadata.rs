@@ -15,7 +15,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::{project_root, Arch};
+use crate::lambda::Arch;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -62,7 +62,7 @@ fn load_from(path: &Path) -> Result<LambdaMetadata> {
 
 /// The function crate's settings.
 pub fn load() -> Result<LambdaMetadata> {
-    load_from(&project_root().join("function/Cargo.toml"))
+    load_from(&super::function().manifest())
 }
 
 /// `--arch` if given, else the metadata's, else x86_64.
@@ -70,6 +70,40 @@ pub fn arch(flag: Option<Arch>) -> Result<Arch> {
     Ok(match flag {
         Some(arch) => arch,
         None => load()?.arch.unwrap_or(Arch::X86_64),
+    })
+}
+
+/// What a command needs to know about the function before it talks to AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub function_name: String,
+    pub arch: Arch,
+}
+
+/// The function name and architecture, each from its flag (or environment variable, which clap
+/// folds into the flag), else the metadata, else the default; reads the manifest only when a
+/// flag is missing. A blank name counts as none.
+pub fn target(function_name: Option<&str>, arch: Option<Arch>) -> Result<Target> {
+    let given = function_name.filter(|n| !n.trim().is_empty());
+    let metadata = if given.is_none() || arch.is_none() {
+        load()?
+    } else {
+        LambdaMetadata::default()
+    };
+    resolve(given, arch, metadata)
+}
+
+fn resolve(given: Option<&str>, arch: Option<Arch>, metadata: LambdaMetadata) -> Result<Target> {
+    let function_name = given
+        .map(str::to_string)
+        .or(metadata.function_name.filter(|n| !n.trim().is_empty()))
+        .context(
+            "no function name given: pass --function-name NAME, set LAMBDA_FUNCTION_NAME, or add \
+             `function-name = \"...\"` under [package.metadata.lambda] in function/Cargo.toml",
+        )?;
+    Ok(Target {
+        function_name,
+        arch: arch.or(metadata.arch).unwrap_or(Arch::X86_64),
     })
 }
 
@@ -100,5 +134,26 @@ mod tests {
             parse("[package.metadata.lambda]\nfunction_name = \"x\"\n").unwrap_err()
         );
         assert!(err.contains("function_name"), "{err}");
+    }
+
+    #[test]
+    fn flags_win_over_metadata_and_blank_names_count_as_none() {
+        let metadata = LambdaMetadata {
+            function_name: Some("from-toml".into()),
+            arch: Some(Arch::Arm64),
+        };
+        let t = resolve(Some("flag"), None, metadata.clone()).unwrap();
+        assert_eq!((t.function_name.as_str(), t.arch), ("flag", Arch::Arm64));
+        let t = resolve(None, Some(Arch::X86_64), metadata).unwrap();
+        assert_eq!(
+            (t.function_name.as_str(), t.arch),
+            ("from-toml", Arch::X86_64)
+        );
+        let blank = LambdaMetadata {
+            function_name: Some("  ".into()),
+            arch: None,
+        };
+        let err = resolve(None, None, blank).unwrap_err().to_string();
+        assert!(err.contains("no function name given"), "{err}");
     }
 }

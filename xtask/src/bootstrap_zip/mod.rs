@@ -1,4 +1,5 @@
-//! The deployment zip: one entry, `bootstrap`, written deterministically.
+//! The deployment zip: written deterministically with one entry, `bootstrap`; read back
+//! and checked the same way by every command that takes a zip.
 
 use std::io::{Cursor, Read, Write};
 
@@ -6,9 +7,7 @@ use anyhow::{bail, Context, Result};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-/// Lambda's limits on a deployment package uploaded through the API.
-pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
-pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
+use crate::lambda::{MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES};
 
 /// zip's highest Deflate level: zopfli with the most iterations it offers.
 pub const BEST_DEFLATE_LEVEL: i64 = 264;
@@ -115,6 +114,39 @@ pub fn bootstrap_from_zip(zip: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Size and layout limits, from the zip's central directory alone (nothing is inflated).
+pub fn check_layout(zipped_bytes: u64, entries: &[EntryInfo]) -> Result<u64> {
+    if zipped_bytes > MAX_ZIPPED_BYTES {
+        bail!(
+            "the zip is {zipped_bytes} bytes, over Lambda's {}-byte limit for a direct upload; \
+             make the bootstrap smaller (release profile, strip) or upload through S3",
+            MAX_ZIPPED_BYTES
+        );
+    }
+    let bootstraps = entries.iter().filter(|e| e.name == "bootstrap").count();
+    if bootstraps != 1 {
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        bail!(
+            "the zip must hold exactly one `bootstrap` at its root, found {bootstraps} \
+             (entries: {}); rebuild it with `cargo xtask build`",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
+    let unzipped: u64 = entries.iter().map(|e| e.size).sum();
+    if unzipped > MAX_UNZIPPED_BYTES {
+        bail!(
+            "the zip unpacks to {unzipped} bytes, over Lambda's {}-byte unzipped limit; \
+             make the bootstrap smaller",
+            MAX_UNZIPPED_BYTES
+        );
+    }
+    Ok(unzipped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +191,47 @@ mod tests {
             bootstrap_from_zip(&zip[..zip.len() / 2]).unwrap_err()
         );
         assert!(err.contains("not a readable zip"), "{err}");
+    }
+
+    fn entry(name: &str, size: u64) -> EntryInfo {
+        EntryInfo {
+            name: name.to_string(),
+            unix_mode: Some(0o100755),
+            is_file: true,
+            size,
+            compressed_size: size / 2,
+            method: "Deflated".into(),
+            modified: (1980, 1, 1, 0, 0, 0),
+        }
+    }
+
+    #[test]
+    fn layout_limits() {
+        assert_eq!(check_layout(100, &[entry("bootstrap", 300)]).unwrap(), 300);
+        let over_zipped = check_layout(MAX_ZIPPED_BYTES + 1, &[entry("bootstrap", 1)]);
+        assert!(format!("{:#}", over_zipped.unwrap_err()).contains("52428800-byte limit"));
+        let over_unzipped = check_layout(
+            100,
+            &[entry("bootstrap", MAX_UNZIPPED_BYTES), entry("data", 1)],
+        );
+        assert!(format!("{:#}", over_unzipped.unwrap_err()).contains("262144000-byte unzipped"));
+        assert_eq!(
+            check_layout(100, &[entry("bootstrap", MAX_UNZIPPED_BYTES)]).unwrap(),
+            MAX_UNZIPPED_BYTES
+        );
+    }
+
+    #[test]
+    fn exactly_one_bootstrap() {
+        let none = check_layout(10, &[entry("main", 1)])
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("found 0") && none.contains("main"), "{none}");
+        let two = check_layout(10, &[entry("bootstrap", 1), entry("bootstrap", 1)])
+            .unwrap_err()
+            .to_string();
+        assert!(two.contains("found 2"), "{two}");
+        let empty = check_layout(10, &[]).unwrap_err().to_string();
+        assert!(empty.contains("entries: none"), "{empty}");
     }
 }

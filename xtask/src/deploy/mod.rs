@@ -17,8 +17,10 @@ use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
 use aws_sdk_lambda::Client;
 use serde::Serialize;
 
-use crate::status::status;
-use crate::{artifact, build, config, package, verify, Arch};
+use crate::lambda::Arch;
+use crate::util::status::status;
+use crate::workspace::metadata;
+use crate::{build, verify};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
@@ -66,69 +68,6 @@ pub struct Args {
 
 // ---------------------------------------------------------------------------------------------
 // Pure part: the zip, the remote function, and what to do about them.
-
-/// A deployment zip that passed every check Lambda would otherwise fail late on.
-#[derive(Debug, Clone)]
-pub struct CheckedZip {
-    pub bytes: Vec<u8>,
-    pub code_sha256: String,
-    pub unzipped_bytes: u64,
-}
-
-/// Size and layout limits, from the zip's central directory alone (nothing is inflated).
-pub fn check_layout(zipped_bytes: u64, entries: &[package::EntryInfo]) -> Result<u64> {
-    if zipped_bytes > package::MAX_ZIPPED_BYTES {
-        bail!(
-            "the zip is {zipped_bytes} bytes, over Lambda's {}-byte limit for a direct upload; \
-             make the bootstrap smaller (release profile, strip) or upload through S3",
-            package::MAX_ZIPPED_BYTES
-        );
-    }
-    let bootstraps = entries.iter().filter(|e| e.name == "bootstrap").count();
-    if bootstraps != 1 {
-        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-        bail!(
-            "the zip must hold exactly one `bootstrap` at its root, found {bootstraps} \
-             (entries: {}); rebuild it with `cargo xtask build`",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        );
-    }
-    let unzipped: u64 = entries.iter().map(|e| e.size).sum();
-    if unzipped > package::MAX_UNZIPPED_BYTES {
-        bail!(
-            "the zip unpacks to {unzipped} bytes, over Lambda's {}-byte unzipped limit; \
-             make the bootstrap smaller",
-            package::MAX_UNZIPPED_BYTES
-        );
-    }
-    Ok(unzipped)
-}
-
-/// All checks on a deployment zip: limits, layout, and a static `bootstrap` for `arch`.
-pub fn check_zip(path: &Path, bytes: Vec<u8>, arch: Arch) -> Result<CheckedZip> {
-    let entries =
-        package::entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
-    let unzipped_bytes = check_layout(bytes.len() as u64, &entries)
-        .with_context(|| format!("refusing to deploy {}", path.display()))?;
-    let binary = package::bootstrap_from_zip(&bytes)
-        .with_context(|| format!("refusing to deploy {}", path.display()))?;
-    verify::require_static(&path.join("bootstrap"), &binary, arch).with_context(|| {
-        format!(
-            "refusing to deploy {}: Lambda's provided.al2023 runtime may not run it \
-             (check `--arch`, or rebuild with `cargo xtask build --arch {arch}`)",
-            path.display()
-        )
-    })?;
-    Ok(CheckedZip {
-        code_sha256: artifact::code_sha256(&bytes),
-        bytes,
-        unzipped_bytes,
-    })
-}
 
 /// What GetFunction and its relatives say about the function, as plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -496,19 +435,10 @@ impl Report {
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     // Settings first: a missing name must fail before a long build.
-    let given_name = args.function_name.clone().filter(|n| !n.trim().is_empty());
-    let metadata = if given_name.is_none() || args.arch.is_none() {
-        config::load()?
-    } else {
-        config::LambdaMetadata::default()
-    };
-    let arch = args.arch.or(metadata.arch).unwrap_or(Arch::X86_64);
-    let function = given_name
-        .or(metadata.function_name.filter(|n| !n.trim().is_empty()))
-        .context(
-            "no function name given: pass --function-name NAME, set LAMBDA_FUNCTION_NAME, or add \
-             `function-name = \"...\"` under [package.metadata.lambda] in function/Cargo.toml",
-        )?;
+    let metadata::Target {
+        function_name: function,
+        arch,
+    } = metadata::target(args.function_name.as_deref(), args.arch)?;
     if args.create && args.role.is_none() {
         bail!("--create needs the execution role: add --role ARN");
     }
@@ -519,7 +449,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let bytes =
         std::fs::read(&zip_path).with_context(|| format!("reading {}", zip_path.display()))?;
-    let zip = check_zip(&zip_path, bytes, arch)?;
+    let zip = verify::check_zip(&zip_path, bytes, arch)?;
     status(
         "Checked",
         format!(
@@ -791,7 +721,7 @@ impl Deployer<'_> {
     /// UpdateFunctionCode, retried while another update is in progress (bounded).
     async fn update(
         &self,
-        zip: &CheckedZip,
+        zip: &verify::CheckedZip,
         revision: Option<&str>,
         dry_run: bool,
     ) -> Result<Remote> {
@@ -867,7 +797,7 @@ impl Deployer<'_> {
         Ok(remote)
     }
 
-    async fn create(&self, zip: &CheckedZip, arch: Arch, role: &str) -> Result<Remote> {
+    async fn create(&self, zip: &verify::CheckedZip, arch: Arch, role: &str) -> Result<Remote> {
         let out = self
             .client
             .create_function()
@@ -938,7 +868,7 @@ pub async fn deploy(
     function: &str,
     arch: Arch,
     zip_path: &Path,
-    zip: &CheckedZip,
+    zip: &verify::CheckedZip,
 ) -> Result<Report> {
     let meter = Meter::default();
     let (client, endpoint) = client(
@@ -1066,18 +996,6 @@ pub async fn deploy(
 mod tests {
     use super::*;
 
-    fn entry(name: &str, size: u64) -> package::EntryInfo {
-        package::EntryInfo {
-            name: name.to_string(),
-            unix_mode: Some(0o100755),
-            is_file: true,
-            size,
-            compressed_size: size / 2,
-            method: "Deflated".into(),
-            modified: (1980, 1, 1, 0, 0, 0),
-        }
-    }
-
     fn remote() -> Remote {
         Remote {
             name: "echo".into(),
@@ -1087,39 +1005,6 @@ mod tests {
             package_type: Some("Zip".into()),
             ..Default::default()
         }
-    }
-
-    #[test]
-    fn layout_limits() {
-        assert_eq!(check_layout(100, &[entry("bootstrap", 300)]).unwrap(), 300);
-        let over_zipped = check_layout(package::MAX_ZIPPED_BYTES + 1, &[entry("bootstrap", 1)]);
-        assert!(format!("{:#}", over_zipped.unwrap_err()).contains("52428800-byte limit"));
-        let over_unzipped = check_layout(
-            100,
-            &[
-                entry("bootstrap", package::MAX_UNZIPPED_BYTES),
-                entry("data", 1),
-            ],
-        );
-        assert!(format!("{:#}", over_unzipped.unwrap_err()).contains("262144000-byte unzipped"));
-        assert_eq!(
-            check_layout(100, &[entry("bootstrap", package::MAX_UNZIPPED_BYTES)]).unwrap(),
-            package::MAX_UNZIPPED_BYTES
-        );
-    }
-
-    #[test]
-    fn exactly_one_bootstrap() {
-        let none = check_layout(10, &[entry("main", 1)])
-            .unwrap_err()
-            .to_string();
-        assert!(none.contains("found 0") && none.contains("main"), "{none}");
-        let two = check_layout(10, &[entry("bootstrap", 1), entry("bootstrap", 1)])
-            .unwrap_err()
-            .to_string();
-        assert!(two.contains("found 2"), "{two}");
-        let empty = check_layout(10, &[]).unwrap_err().to_string();
-        assert!(empty.contains("entries: none"), "{empty}");
     }
 
     #[test]

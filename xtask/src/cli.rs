@@ -1,0 +1,65 @@
+//! The command line: `cargo xtask <command>`, parsed by clap and dispatched to a module per command.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::{build, deploy, dev, iam_policy, invoke, verify};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Build, verify and ship the echo Lambda as a static, byte-reproducible bootstrap.zip",
+    after_help = "Typical flow:\n  cargo xtask build                        # static musl binary -> target/lambda/x86_64/bootstrap.zip\n  cargo xtask verify-static                # re-check the zip's bootstrap\n  cargo xtask invoke '{\"hello\":\"world\"}'   # run those exact bytes locally\n  cargo xtask deploy --function-name echo  # upload them (skipped when unchanged)\n  cargo xtask test                         # everything the tests need, then the whole test suite"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cross-compile the function for musl, check it is fully static, zip it as `bootstrap`.
+    Build(build::Args),
+    /// Check that an ELF (or the `bootstrap` in a zip) is a fully static executable.
+    ///
+    /// Exit status: 0 static, 1 not static (every reason listed), 2 unreadable input.
+    VerifyStatic(verify::Args),
+    /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
+    /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
+    Invoke(invoke::Args),
+    /// Install what the tests need (musl targets, moto, actionlint, qemu-user) and run the workspace's tests.
+    Test(dev::test::Args),
+    /// Benchmarks against cargo-lambda, printed side by side.
+    Bench(dev::bench::Args),
+    /// Upload the zip to an existing Lambda function (UpdateFunctionCode), safely and rerunnably.
+    Deploy(deploy::Args),
+    /// Print the IAM trust and permissions policies of the role CI deploys with.
+    IamPolicy(iam_policy::Args),
+}
+
+/// Runs one parsed command; errors become a message on stderr and exit status 1.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Build(args) => build::run(args).map(|_| ExitCode::SUCCESS),
+        Command::VerifyStatic(args) => verify::run(args),
+        Command::Invoke(args) => invoke::run(args),
+        Command::Test(args) => dev::test::run(args),
+        Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The binary's entry point: parse, run, exit with the command's status.
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}

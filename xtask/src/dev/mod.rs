@@ -1,0 +1,9 @@
+//! Tooling for developing this project, not for shipping a function: the test runner, the
+//! tools it installs, moto, the cargo-lambda peer and the benchmarks. Product modules never
+//! import from here (a test in `tidy` checks that).
+
+pub mod bench;
+pub mod moto;
+pub mod peer;
+pub mod test;
+pub mod tools;

@@ -1,0 +1,80 @@
+//! Facts about AWS Lambda itself: architectures, limits, and how it names a zip's digest.
+
+use base64::Engine;
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::util::digest::sha256;
+
+/// Zipped deployment package uploaded through the API (UpdateFunctionCode's ZipFile).
+pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
+/// A function's code once unzipped (250 MB).
+pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
+/// A synchronous invocation's request and response payloads.
+pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
+/// How long Lambda lets a runtime initialise before its first `/next`.
+pub const INIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The executable a provided runtime starts, at the root of the zip.
+pub const BOOTSTRAP: &str = "bootstrap";
+
+/// A Lambda instruction set architecture and the Rust target that builds for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
+pub enum Arch {
+    #[value(name = "x86_64")]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[value(name = "arm64")]
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Arm64];
+
+    pub fn target(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-musl",
+            Arch::Arm64 => "aarch64-unknown-linux-musl",
+        }
+    }
+
+    /// Name as Lambda's `Architectures` field spells it.
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// e_machine as `verify-static` names it.
+    pub fn elf_machine_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "aarch64",
+        }
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.lambda_name())
+    }
+}
+
+/// Lambda's CodeSha256: base64 of the SHA-256 of the zip bytes.
+pub fn code_sha256(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(sha256(zip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_sha256_of_known_input() {
+        assert_eq!(
+            code_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+    }
+}
