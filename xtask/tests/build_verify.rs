@@ -249,6 +249,10 @@ fn pure_check_agrees_with_the_cli_on_every_policy() {
 /// A clean build of a copy of the workspace, in a directory of another length
 /// and with its own target dir, gives the very same zip as the main checkout
 /// (whose build is itself clean on a fresh CI clone).
+///
+/// The copy is built by this checkout's xtask binary, as `cargo run` runs it in a checkout
+/// moved or copied together with its `target/`: the binary was compiled at the old path,
+/// cargo sets CARGO_MANIFEST_DIR to the new one, and the xtask must build the new one.
 #[test]
 fn clean_builds_in_different_directories_are_byte_identical() {
     let reference = built("x86_64");
@@ -257,7 +261,9 @@ fn clean_builds_in_different_directories_are_byte_identical() {
     copy_workspace(&workspace_root(), &copy);
     let out = run(xtask()
         .args(["build", "--json"])
-        .env("XTASK_PROJECT_ROOT", &copy)
+        .current_dir(copy.join("function"))
+        .env_remove("XTASK_PROJECT_ROOT")
+        .env("CARGO_MANIFEST_DIR", copy.join("xtask"))
         .env("CARGO_TARGET_DIR", copy.join("target")));
     assert!(
         out.status.success(),

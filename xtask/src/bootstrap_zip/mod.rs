@@ -9,8 +9,19 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use crate::lambda::{MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES};
 
-/// zip's highest Deflate level: zopfli with the most iterations it offers.
-pub const BEST_DEFLATE_LEVEL: i64 = 264;
+/// Zopfli iterations for the shipped zip: the knee of the measured curve (`cargo xtask bench
+/// zip`, BENCHMARKS.md). More buy a few bytes for seconds on every changed build; 255 (the
+/// zip crate's maximum, level 264) cost a minute for under 0.03 % of size.
+pub const ZOPFLI_ITERATIONS: u8 = 5;
+
+/// The zip crate's Deflate level for `iterations` zopfli iterations: levels above
+/// flate2's best (9) select zopfli with `level - 9` iterations.
+pub const fn zopfli_level(iterations: u8) -> i64 {
+    9 + iterations as i64
+}
+
+/// The level `build` zips at.
+pub const DEFLATE_LEVEL: i64 = zopfli_level(ZOPFLI_ITERATIONS);
 
 pub fn is_zip(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")

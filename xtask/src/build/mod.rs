@@ -1,10 +1,14 @@
 //! `cargo xtask build`: musl release build → static check → deterministic zip.
 
+mod compile;
+
+pub use compile::ensure_target;
+
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use xshell::{cmd, Shell};
+use xshell::Shell;
 
 use crate::lambda::{self, Arch};
 use crate::util::digest;
@@ -75,7 +79,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     let root = workspace::project_root();
     sh.change_dir(&root);
     ensure_target(&sh, arch)?;
-    compile(&sh, &root, arch)?;
+    compile::compile(&sh, &root, arch)?;
 
     let binary_path = workspace::binary_path(arch);
     let binary = std::fs::read(&binary_path).with_context(|| {
@@ -97,11 +101,17 @@ pub fn build(arch: Arch) -> Result<Artifact> {
 
     let zip_path = workspace::zip_path(arch);
     let binary_sha256 = digest::hex(&digest::sha256(&binary));
-    let level = bootstrap_zip::BEST_DEFLATE_LEVEL;
+    let level = bootstrap_zip::DEFLATE_LEVEL;
     let (zip, fresh) = match existing_zip(&zip_path, &binary_sha256, level) {
         Some(zip) => (zip, true),
         None => {
-            status("Zipping", format!("bootstrap (zopfli, level {level})"));
+            status(
+                "Zipping",
+                format!(
+                    "bootstrap (zopfli, {} iterations)",
+                    bootstrap_zip::ZOPFLI_ITERATIONS
+                ),
+            );
             let zip = bootstrap_zip::zip_bootstrap(&binary, level)?;
             write_atomically(&zip_path, &zip)?;
             let stamp = Stamp {
@@ -152,72 +162,4 @@ fn existing_zip(zip_path: &Path, binary_sha256: &str, level: i64) -> Option<Vec<
     }
     let zip = std::fs::read(zip_path).ok()?;
     (digest::hex(&digest::sha256(&zip)) == stamp.zip_sha256).then_some(zip)
-}
-
-/// Installs the Rust target with rustup when it is missing, or says how to.
-pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
-    let target = arch.target();
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
-    let sysroot = cmd!(sh, "{rustc} --print sysroot")
-        .quiet()
-        .read()
-        .context("running `rustc --print sysroot`: is a Rust toolchain installed?")?;
-    if Path::new(sysroot.trim())
-        .join("lib/rustlib")
-        .join(target)
-        .join("lib")
-        .is_dir()
-    {
-        return Ok(());
-    }
-    status(
-        "Installing",
-        format!("Rust target {target} (rustup target add {target})"),
-    );
-    if cmd!(sh, "rustup target add {target}")
-        .quiet()
-        .run()
-        .is_err()
-    {
-        bail!(
-            "the Rust target {target} is not installed and rustup could not add it; \
-             run `rustup target add {target}` and try again"
-        );
-    }
-    Ok(())
-}
-
-/// `cargo build --release` for the musl target, with source paths remapped so
-/// the binary does not depend on where the checkout or cargo's home lives, and
-/// the link flags that make the bootstrap small.
-fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
-    let cargo = crate::workspace::cargo();
-    let target = arch.target();
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .context("neither CARGO_HOME nor HOME is set")?;
-    let link_script = root.join("xtask/link/discard-unwind-tables.ld");
-    let flags = [
-        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
-        format!("--remap-path-prefix={}=/build", root.display()),
-        // Size: fold identical functions; drop unwind tables (panic = "abort").
-        "-Clink-arg=--icf=all".to_string(),
-        "-Clink-arg=--no-eh-frame-hdr".to_string(),
-        format!("-Clink-arg=-T{}", link_script.display()),
-    ];
-    // `--config` arrays are appended to .cargo/config.toml's, keeping its flags.
-    let rustflags = format!(
-        "target.{target}.rustflags={}",
-        serde_json::to_string(&flags).expect("strings serialise")
-    );
-    let target_dir = workspace::target_dir();
-    cmd!(
-        sh,
-        "{cargo} build --release --package echo-function --bin bootstrap --target {target} --target-dir {target_dir} --config {rustflags}"
-    )
-    .quiet()
-    .run()
-    .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;
-    Ok(())
 }

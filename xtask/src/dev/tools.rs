@@ -1,7 +1,7 @@
 //! Tools the tests and benchmarks need that rustup does not provide, installed
 //! on demand into `target/tools/` so a fresh machine needs nothing by hand.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
@@ -18,12 +18,15 @@ pub fn venv() -> PathBuf {
 pub fn pip_tool(sh: &Shell, program: &str, package: &str) -> Result<PathBuf> {
     let venv = venv();
     let bin = venv.join("bin").join(program);
-    if bin.exists() {
+    let usable = venv_runs(&venv);
+    if usable && bin.exists() {
         return Ok(bin);
     }
-    if !venv.join("bin/pip").exists() {
+    if !usable {
+        // A virtualenv's scripts name the path it was made at: a checkout moved with its
+        // target/ keeps a venv whose pip and tools no longer start. Make it anew.
         status("Creating", format!("Python virtualenv {}", venv.display()));
-        cmd!(sh, "python3 -m venv {venv}")
+        cmd!(sh, "python3 -m venv --clear {venv}")
             .quiet()
             .run()
             .context("creating a virtualenv needs python3 with the venv module (Debian: apt-get install python3-venv)")?;
@@ -46,6 +49,32 @@ pub fn pip_tool(sh: &Shell, program: &str, package: &str) -> Result<PathBuf> {
         bin.display()
     );
     Ok(bin)
+}
+
+/// True when the venv's pip would run inside this venv: its interpreter line names this
+/// venv's python (not the one at a path the venv was moved from), and that python runs.
+fn venv_runs(venv: &Path) -> bool {
+    let pip = venv.join("bin/pip");
+    let Ok(script) = std::fs::read_to_string(&pip) else {
+        return false;
+    };
+    let interpreter = script
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("#!"))
+        .map(str::trim);
+    // The interpreter must be this venv's own, not the one at the path it was made at.
+    let own = |python: &str| {
+        let dir = Path::new(python).parent().and_then(|d| d.canonicalize().ok());
+        dir.is_some() && dir == venv.join("bin").canonicalize().ok()
+    };
+    interpreter.is_some_and(own)
+        && std::process::Command::new(venv.join("bin/python"))
+            .args(["-c", ""])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// The cargo-lambda binary the benchmarks compare against (PyPI ships it with zig).

@@ -1,0 +1,81 @@
+//! Compiling the function: the musl target, and the flags that make the bootstrap small
+//! and independent of where the checkout lives.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+use crate::lambda::Arch;
+use crate::util::status::status;
+use crate::workspace;
+
+/// Installs the Rust target with rustup when it is missing, or says how to.
+pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
+    let target = arch.target();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let sysroot = cmd!(sh, "{rustc} --print sysroot")
+        .quiet()
+        .read()
+        .context("running `rustc --print sysroot`: is a Rust toolchain installed?")?;
+    if Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    status(
+        "Installing",
+        format!("Rust target {target} (rustup target add {target})"),
+    );
+    if cmd!(sh, "rustup target add {target}")
+        .quiet()
+        .run()
+        .is_err()
+    {
+        bail!(
+            "the Rust target {target} is not installed and rustup could not add it; \
+             run `rustup target add {target}` and try again"
+        );
+    }
+    Ok(())
+}
+
+/// `cargo build --release` for the musl target, with source paths remapped so
+/// the binary does not depend on where the checkout or cargo's home lives, and
+/// the link flags that make the bootstrap small.
+pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
+    let cargo = workspace::cargo();
+    let target = arch.target();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let link_script = root.join("xtask/link/discard-unwind-tables.ld");
+    let flags = [
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+        format!("--remap-path-prefix={}=/build", root.display()),
+        // Size: fold identical functions; drop unwind tables (panic = "abort").
+        "-Clink-arg=--icf=all".to_string(),
+        "-Clink-arg=--no-eh-frame-hdr".to_string(),
+        format!("-Clink-arg=-T{}", link_script.display()),
+    ];
+    // `--config` arrays are appended to .cargo/config.toml's, keeping its flags.
+    let rustflags = format!(
+        "target.{target}.rustflags={}",
+        serde_json::to_string(&flags).expect("strings serialise")
+    );
+    let target_dir = workspace::target_dir();
+    let function = workspace::function();
+    let (package, bin) = (function.package, function.bin);
+    cmd!(
+        sh,
+        "{cargo} build --release --package {package} --bin {bin} --target {target} --target-dir {target_dir} --config {rustflags}"
+    )
+    .quiet()
+    .run()
+    .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;
+    Ok(())
+}
