@@ -359,3 +359,184 @@ fn arch_defaults_to_package_metadata_lambda() {
         text(&out.stderr)
     );
 }
+
+/// `verify-static` on `path`, killed if it takes longer than a minute: a hang is a failure.
+fn verify_bounded(path: &Path) -> (i32, String, String) {
+    let mut child = xtask()
+        .args(["verify-static", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("verify-static {} hung", path.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().expect("exited, not killed"),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// The kernel reads the program header table at e_phoff even when it is 0 (over the ELF
+/// header); a parser that skips such a table must not call the file static.
+#[test]
+fn a_program_header_table_over_the_elf_header_is_not_called_static() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ls = std::fs::read("/bin/ls").unwrap();
+    ls[16..18].copy_from_slice(&2u16.to_le_bytes()); // e_type = EXEC
+    ls[32..40].copy_from_slice(&0u64.to_le_bytes()); // e_phoff = 0
+    let path = dir.path().join("ls-phoff-0");
+    std::fs::write(&path, &ls).unwrap();
+    let (code, stdout, stderr) = verify_bounded(&path);
+    assert_eq!(code, 2, "stdout {stdout} stderr {stderr}");
+    assert!(
+        stderr.contains("overlaps the 64-byte ELF header"),
+        "{stderr}"
+    );
+
+    // An entry size that is not the class's: the table cannot be read as the kernel would.
+    let mut odd = std::fs::read("/bin/ls").unwrap();
+    odd[54..56].copy_from_slice(&40u16.to_le_bytes());
+    std::fs::write(&path, &odd).unwrap();
+    let (code, _, stderr) = verify_bounded(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("e_phentsize is 40"), "{stderr}");
+}
+
+#[test]
+fn nothing_to_load_or_an_entry_outside_code_is_not_static() {
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = std::fs::read(built("x86_64")["binary"].as_str().unwrap()).unwrap();
+    let phoff = u64_at(&bootstrap, 32) as usize;
+    let phnum = u16_at(&bootstrap, 56) as usize;
+
+    let mut no_load = bootstrap.clone();
+    for i in 0..phnum {
+        let at = phoff + i * 56;
+        if no_load[at..at + 4] == 1u32.to_le_bytes() {
+            no_load[at..at + 4].copy_from_slice(&0u32.to_le_bytes()); // PT_LOAD -> PT_NULL
+        }
+    }
+    let path = dir.path().join("no-load");
+    std::fs::write(&path, &no_load).unwrap();
+    let (code, stdout, _) = verify_bounded(&path);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("no PT_LOAD segment"), "{stdout}");
+
+    let mut entry_zero = bootstrap.clone();
+    entry_zero[24..32].copy_from_slice(&0u64.to_le_bytes());
+    let path = dir.path().join("entry-0");
+    std::fs::write(&path, &entry_zero).unwrap();
+    let (code, stdout, _) = verify_bounded(&path);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("entry point is outside"), "{stdout}");
+}
+
+/// What is not a regular file, or is larger than Lambda would ever unpack, is refused at
+/// once: no blocking on a FIFO, no reading /dev/zero or a 4 GiB sparse file into memory.
+#[test]
+fn fifos_devices_and_huge_files_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let sparse = dir.path().join("sparse.zip");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    for (path, expected) in [
+        (fifo.as_path(), "is a FIFO"),
+        (Path::new("/dev/zero"), "is a character device"),
+        (dir.path(), "is a directory"),
+        (
+            sparse.as_path(),
+            "over Lambda's 262144000-byte unzipped limit",
+        ),
+    ] {
+        let (code, _, stderr) = verify_bounded(path);
+        assert_eq!(code, 2, "{}: {stderr}", path.display());
+        assert!(stderr.contains(expected), "{}: {stderr}", path.display());
+    }
+}
+
+fn zip_with(path: &Path, entries: &[(&str, Option<u32>, &[u8])]) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, mode, data) in entries {
+        let mut options = zip::write::SimpleFileOptions::default();
+        if let Some(mode) = mode {
+            options = options.unix_permissions(*mode);
+        }
+        w.start_file(*name, options).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// The zip layout check every command shares, through verify-static: a bootstrap Lambda
+/// could not execute, or a second entry of the same name, is refused.
+#[test]
+fn zips_lambda_would_fail_on_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = std::fs::read(built("x86_64")["binary"].as_str().unwrap()).unwrap();
+    let ok = dir.path().join("ok.zip");
+    zip_with(
+        &ok,
+        &[
+            ("bootstrap", Some(0o755), &bootstrap),
+            ("config.json", Some(0o644), b"{}"),
+        ],
+    );
+    let (code, stdout, stderr) = verify_bounded(&ok);
+    assert_eq!(code, 0, "extra files are allowed: {stdout} {stderr}");
+
+    for (mode, expected) in [(0o644, "mode 0644"), (0o700, "mode 0700")] {
+        let path = dir.path().join(format!("{mode:o}.zip"));
+        zip_with(&path, &[("bootstrap", Some(mode), &bootstrap)]);
+        let (code, _, stderr) = verify_bounded(&path);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("0755"),
+            "{stderr}"
+        );
+    }
+
+    // Two entries named bootstrap: a checked static one, and another in front of it.
+    // The zip crate will not write a name twice, so respell "Bootstrap" in place.
+    let twice = dir.path().join("twice.zip");
+    zip_with(
+        &twice,
+        &[
+            ("Bootstrap", Some(0o755), b"#!/bin/sh\n"),
+            ("bootstrap", Some(0o755), &bootstrap),
+        ],
+    );
+    let mut bytes = std::fs::read(&twice).unwrap();
+    for i in 0..bytes.len() - 9 {
+        if &bytes[i..i + 9] == b"Bootstrap" {
+            bytes[i] = b'b';
+        }
+    }
+    std::fs::write(&twice, &bytes).unwrap();
+    let (code, _, stderr) = verify_bounded(&twice);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`bootstrap` more than once"), "{stderr}");
+}

@@ -100,7 +100,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
     );
 
     let zip_path = workspace::zip_path(arch);
-    let binary_sha256 = digest::hex(&digest::sha256(&binary));
+    let binary_sha256 = digest::sha256_hex(&binary);
     let level = bootstrap_zip::DEFLATE_LEVEL;
     let (zip, fresh) = match existing_zip(&zip_path, &binary_sha256, level) {
         Some(zip) => (zip, true),
@@ -113,10 +113,12 @@ pub fn build(arch: Arch) -> Result<Artifact> {
                 ),
             );
             let zip = bootstrap_zip::zip_bootstrap(&binary, level)?;
+            // The same check invoke and deploy apply, before the zip is on disk.
+            verify::check_zip(&zip_path, zip.clone(), arch)?;
             write_atomically(&zip_path, &zip)?;
             let stamp = Stamp {
                 binary_sha256: binary_sha256.clone(),
-                zip_sha256: digest::hex(&digest::sha256(&zip)),
+                zip_sha256: digest::sha256_hex(&zip),
                 level,
             };
             write_atomically(
@@ -130,7 +132,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         arch,
         target: arch.target(),
         zip_bytes: zip.len() as u64,
-        zip_sha256: digest::hex(&digest::sha256(&zip)),
+        zip_sha256: digest::sha256_hex(&zip),
         code_sha256: lambda::code_sha256(&zip),
         zip: zip_path,
         binary: binary_path,
@@ -161,5 +163,5 @@ fn existing_zip(zip_path: &Path, binary_sha256: &str, level: i64) -> Option<Vec<
         return None;
     }
     let zip = std::fs::read(zip_path).ok()?;
-    (digest::hex(&digest::sha256(&zip)) == stamp.zip_sha256).then_some(zip)
+    (digest::sha256_hex(&zip) == stamp.zip_sha256).then_some(zip)
 }

@@ -65,7 +65,9 @@ fn venv_runs(venv: &Path) -> bool {
         .map(str::trim);
     // The interpreter must be this venv's own, not the one at the path it was made at.
     let own = |python: &str| {
-        let dir = Path::new(python).parent().and_then(|d| d.canonicalize().ok());
+        let dir = Path::new(python)
+            .parent()
+            .and_then(|d| d.canonicalize().ok());
         dir.is_some() && dir == venv.join("bin").canonicalize().ok()
     };
     interpreter.is_some_and(own)

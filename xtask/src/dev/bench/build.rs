@@ -61,7 +61,10 @@ fn measure(runs: usize) -> Result<Numbers> {
     let peer_rebuild = median(runs, || peer.build(true).map(drop))?;
 
     // A touched source forces a relink: does the zip (and so CodeSha256) stay the same?
-    status("Touching", "function/src/main.rs on each side, then rebuilding");
+    status(
+        "Touching",
+        "function/src/main.rs on each side, then rebuilding",
+    );
     let main_rs = |dir: &std::path::Path| dir.join("function/src/main.rs");
     touch(&main_rs(&root))?;
     let ours_stable = build::build(Arch::X86_64)?.zip_sha256 == ours.zip_sha256;

@@ -56,7 +56,10 @@ fn render(binary_bytes: usize, points: &[Point]) -> String {
         table.row([
             format!("{}{shipped}", p.iterations),
             p.bytes.to_string(),
-            format!("{:.3} %", (p.bytes - smallest) as f64 * 100.0 / smallest as f64),
+            format!(
+                "{:.3} %",
+                (p.bytes - smallest) as f64 * 100.0 / smallest as f64
+            ),
             format!("{:.1}", p.seconds),
         ]);
     }

@@ -1,18 +1,19 @@
-//! `cargo xtask verify-static`: is this ELF a fully static executable Lambda can run?
+//! The ELF verdict, a pure function over bytes: what the headers say about how the kernel
+//! would load the file ([`inspect`]), and every reason that is not a static executable for
+//! Lambda ([`ElfReport::problems`]).
 //!
-//! The check is a pure function over bytes ([`inspect`] then [`ElfReport::problems`]);
-//! reading files and zips happens at the edge, in [`run`].
+//! Only program headers are consulted: they are what the kernel and the dynamic loader act
+//! on, and they survive any amount of section stripping. The table is validated the way the
+//! kernel reads it before anything trusts it, since a parser that skips an odd table (the
+//! `object` crate returns none when `e_phoff` is 0) would see no PT_INTERP where the kernel
+//! finds one.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{bail, Context, Result};
 use object::elf;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 use object::Endianness;
 use serde::Serialize;
 
 use crate::lambda::Arch;
-use crate::{bootstrap_zip, workspace};
 
 /// What the ELF headers say about how the binary is loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +25,12 @@ pub struct ElfReport {
     pub interpreter: Option<String>,
     pub needed: Vec<String>,
     pub dynamic_section: bool,
+    /// PT_LOAD segments: without one, nothing is mapped and nothing runs.
+    #[serde(skip)]
+    pub load_segments: usize,
+    /// Whether `e_entry` lies inside an executable PT_LOAD segment.
+    #[serde(skip)]
+    pub entry_executable: bool,
 }
 
 /// How strict the check is. Lambda runs a static-pie too, but the shipped form
@@ -64,6 +71,12 @@ impl ElfReport {
                 "ELF type {other} is not a static executable (expected EXEC)"
             )),
         }
+        if self.load_segments == 0 {
+            problems.push("no PT_LOAD segment: the kernel would map nothing to run".to_string());
+        } else if !self.entry_executable {
+            problems
+                .push("the entry point is outside every executable PT_LOAD segment".to_string());
+        }
         if self.class != "ELF64" {
             problems.push(format!(
                 "{} binary; Lambda runs 64-bit ELF only",
@@ -96,9 +109,6 @@ impl std::fmt::Display for NotInspectable {
 impl std::error::Error for NotInspectable {}
 
 /// Reads the ELF header, program headers, PT_INTERP and PT_DYNAMIC's DT_NEEDED entries.
-///
-/// Only program headers are consulted: they are what the kernel and the dynamic
-/// loader act on, and they survive any amount of section stripping.
 pub fn inspect(data: &[u8]) -> Result<ElfReport, NotInspectable> {
     if data.len() < 4 || &data[..4] != b"\x7fELF" {
         return Err(NotInspectable(if data.is_empty() {
@@ -129,13 +139,26 @@ fn inspect_as<H: FileHeader<Endian = Endianness>>(
     };
     let header = H::parse(data).map_err(|e| bad("header", e))?;
     let endian = header.endian().map_err(|e| bad("endianness", e))?;
+    check_program_header_table::<H>(header, endian, data.len())?;
     let segments = header
         .program_headers(endian, data)
         .map_err(|e| bad("program headers", e))?;
 
+    let entry: u64 = header.e_entry(endian).into();
+    let mut load_segments = 0;
+    let mut entry_executable = false;
     let mut interpreter = None;
     let mut dynamic = None;
     for segment in segments {
+        if segment.p_type(endian) == elf::PT_LOAD {
+            load_segments += 1;
+            let start: u64 = segment.p_vaddr(endian).into();
+            let size: u64 = segment.p_memsz(endian).into();
+            let executable = segment.p_flags(endian).contains(elf::PF_X);
+            if executable && entry >= start && entry - start < size {
+                entry_executable = true;
+            }
+        }
         // A cut-off file can still have intact headers; the loader would fail on it.
         if segment.p_type(endian) == elf::PT_LOAD && segment.data(endian, data).is_err() {
             return Err(NotInspectable(format!(
@@ -169,7 +192,62 @@ fn inspect_as<H: FileHeader<Endian = Endianness>>(
         interpreter,
         needed,
         dynamic_section: dynamic.is_some(),
+        load_segments,
+        entry_executable,
     })
+}
+
+/// The program header table as the kernel reads it (fs/binfmt_elf.c, load_elf_phdrs): at
+/// `e_phoff`, `e_phnum` entries of exactly the class's entry size, inside the file, at most
+/// 64 KiB. A table that overlaps the ELF header, or an extended count (PN_XNUM), is refused:
+/// no linker writes one, and a verdict must never rest on a table read differently here.
+fn check_program_header_table<H: FileHeader<Endian = Endianness>>(
+    header: &H,
+    endian: Endianness,
+    file_len: usize,
+) -> Result<(), NotInspectable> {
+    let bad = |why: String| {
+        NotInspectable(format!(
+            "truncated or inconsistent ELF program header table: {why}"
+        ))
+    };
+    let phoff: u64 = header.e_phoff(endian).into();
+    let phnum = u64::from(header.e_phnum(endian));
+    let phentsize = u64::from(header.e_phentsize(endian));
+    let entry_size = std::mem::size_of::<H::ProgramHeader>() as u64;
+    let ehsize = std::mem::size_of::<H>() as u64;
+    if phnum == 0 {
+        // Nothing to read; `problems` reports that nothing would load.
+        return Ok(());
+    }
+    if phnum == u64::from(elf::PN_XNUM) {
+        return Err(bad("extended program header count (PN_XNUM)".into()));
+    }
+    if phentsize != entry_size {
+        return Err(bad(format!(
+            "e_phentsize is {phentsize}, the {entry_size}-byte entries of this class are expected"
+        )));
+    }
+    if phoff < ehsize {
+        return Err(bad(format!(
+            "e_phoff {phoff} overlaps the {ehsize}-byte ELF header"
+        )));
+    }
+    let table = phnum * entry_size;
+    if table > 65_536 {
+        return Err(bad(format!(
+            "{table} bytes, over the kernel's 64 KiB limit"
+        )));
+    }
+    if phoff
+        .checked_add(table)
+        .is_none_or(|end| end > file_len as u64)
+    {
+        return Err(bad(format!(
+            "{phnum} entries at offset {phoff} end past the end of the file ({file_len} bytes)"
+        )));
+    }
+    Ok(())
 }
 
 /// DT_NEEDED names, resolved through DT_STRTAB mapped back to a file offset via PT_LOAD.
@@ -247,175 +325,4 @@ fn type_name(kind: elf::FileType) -> String {
         elf::ET_CORE => "CORE".into(),
         other => format!("type {other}"),
     }
-}
-
-/// Loads the ELF bytes from `path`: the file itself, or `bootstrap` inside a zip.
-pub fn load_elf(path: &Path) -> Result<Vec<u8>, NotInspectable> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
-    if bootstrap_zip::is_zip(&bytes) {
-        bootstrap_zip::bootstrap_from_zip(&bytes).map_err(|e| NotInspectable(format!("{e:#}")))
-    } else {
-        Ok(bytes)
-    }
-}
-
-/// Outcome of a full check, as printed by `verify-static` and reused by `build`.
-#[derive(Debug, Serialize)]
-pub struct Verdict {
-    pub path: PathBuf,
-    pub arch: Arch,
-    #[serde(flatten)]
-    pub report: ElfReport,
-    pub is_static: bool,
-    pub problems: Vec<String>,
-}
-
-pub fn check(path: &Path, bytes: &[u8], policy: Policy) -> Result<Verdict, NotInspectable> {
-    let report = inspect(bytes)?;
-    let problems = report.problems(policy);
-    Ok(Verdict {
-        path: path.to_path_buf(),
-        arch: policy.arch,
-        is_static: problems.is_empty(),
-        report,
-        problems,
-    })
-}
-
-impl Verdict {
-    pub fn human(&self) -> String {
-        let r = &self.report;
-        let mut out = format!(
-            "{}\n  class:           {}\n  machine:         {}\n  type:            {}\n  interpreter:     {}\n  needed:          {}\n  dynamic section: {}\n",
-            self.path.display(),
-            r.class,
-            r.machine,
-            r.elf_type,
-            r.interpreter.as_deref().unwrap_or("none"),
-            if r.needed.is_empty() { "none".to_string() } else { r.needed.join(", ") },
-            if r.dynamic_section { "yes" } else { "no" },
-        );
-        if self.is_static {
-            out.push_str(&format!(
-                "  verdict:         static ({} Lambda bootstrap)\n",
-                self.arch
-            ));
-        } else {
-            out.push_str("  verdict:         NOT static\n");
-            for p in &self.problems {
-                out.push_str(&format!("    - {p}\n"));
-            }
-        }
-        out
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// ELF file, or zip holding `bootstrap`. Default: the zip `cargo xtask build` writes for --arch.
-    pub path: Option<PathBuf>,
-    /// Architecture the binary must be built for.
-    /// [default: `arch` in [package.metadata.lambda], else x86_64]
-    #[arg(long, value_enum)]
-    pub arch: Option<Arch>,
-    /// Accept a static-pie (no interpreter, no needed libraries, but a dynamic section).
-    #[arg(long)]
-    pub allow_static_pie: bool,
-    /// Print the report as JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Exit status: 0 static, 1 not static, 2 not inspectable.
-pub fn run(args: Args) -> Result<std::process::ExitCode> {
-    // Exit status 1 means "not static" only; a settings problem is a usage error.
-    let arch = match crate::workspace::metadata::arch(args.arch) {
-        Ok(arch) => arch,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return Ok(std::process::ExitCode::from(2));
-        }
-    };
-    let defaulted = args.path.is_none();
-    let path = args.path.unwrap_or_else(|| workspace::zip_path(arch));
-    let policy = Policy {
-        arch,
-        allow_static_pie: args.allow_static_pie,
-    };
-    let outcome = load_elf(&path).and_then(|bytes| check(&path, &bytes, policy));
-    match outcome {
-        Ok(verdict) => {
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&verdict)?);
-            } else {
-                print!("{}", verdict.human());
-            }
-            Ok(if verdict.is_static {
-                std::process::ExitCode::SUCCESS
-            } else {
-                std::process::ExitCode::from(1)
-            })
-        }
-        Err(e) => {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"path": path, "error": e.0, "is_static": false})
-                );
-            }
-            eprintln!("error: {}: {}", path.display(), e.0);
-            if defaulted && !path.exists() {
-                eprintln!("hint: run `cargo xtask build` first, or pass a PATH");
-            }
-            Ok(std::process::ExitCode::from(2))
-        }
-    }
-}
-
-/// Used by `build` and `deploy`: the same check, as an error when it fails.
-pub fn require_static(path: &Path, bytes: &[u8], arch: Arch) -> Result<Verdict> {
-    let policy = Policy {
-        arch,
-        allow_static_pie: false,
-    };
-    let verdict = check(path, bytes, policy)
-        .with_context(|| format!("{} is not a usable ELF", path.display()))?;
-    if !verdict.is_static {
-        bail!(
-            "{} is not a fully static {arch} executable:\n  - {}",
-            path.display(),
-            verdict.problems.join("\n  - ")
-        );
-    }
-    Ok(verdict)
-}
-/// A deployment zip that passed every check Lambda would otherwise fail late on.
-#[derive(Debug, Clone)]
-pub struct CheckedZip {
-    pub bytes: Vec<u8>,
-    pub code_sha256: String,
-    pub unzipped_bytes: u64,
-}
-
-/// All checks on a deployment zip: limits, layout, and a static `bootstrap` for `arch`.
-pub fn check_zip(path: &Path, bytes: Vec<u8>, arch: Arch) -> Result<CheckedZip> {
-    let entries =
-        bootstrap_zip::entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
-    let unzipped_bytes = bootstrap_zip::check_layout(bytes.len() as u64, &entries)
-        .with_context(|| format!("refusing to deploy {}", path.display()))?;
-    let binary = bootstrap_zip::bootstrap_from_zip(&bytes)
-        .with_context(|| format!("refusing to deploy {}", path.display()))?;
-    require_static(&path.join("bootstrap"), &binary, arch).with_context(|| {
-        format!(
-            "refusing to deploy {}: Lambda's provided.al2023 runtime may not run it \
-             (check `--arch`, or rebuild with `cargo xtask build --arch {arch}`)",
-            path.display()
-        )
-    })?;
-    Ok(CheckedZip {
-        code_sha256: crate::lambda::code_sha256(&bytes),
-        bytes,
-        unzipped_bytes,
-    })
 }
