@@ -16,7 +16,7 @@ use crate::lambda::BOOTSTRAP;
 /// Zopfli iterations for the shipped zip: the knee of the measured curve (`cargo xtask bench
 /// zip`, BENCHMARKS.md). More buy a few bytes for seconds on every changed build; 255 (the
 /// zip crate's maximum, level 264) cost a minute for under 0.03 % of size.
-pub const ZOPFLI_ITERATIONS: u8 = 5;
+pub const ZOPFLI_ITERATIONS: u8 = 3;
 
 /// The zip crate's Deflate level for `iterations` zopfli iterations: levels above
 /// flate2's best (9) select zopfli with `level - 9` iterations.
