@@ -4,6 +4,8 @@
 //! The zip checks and every decision (unchanged? right architecture? OS-only runtime? is the
 //! update done?) are pure functions below; the SDK calls live in [`Deployer`].
 
+pub mod names;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
