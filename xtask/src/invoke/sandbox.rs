@@ -39,7 +39,7 @@ pub(crate) struct Sandbox {
 
 /// How a wait for the runtime ended without its answer.
 enum Ended {
-    /// The process exited (or was ended) by itself.
+    /// The process ended, by itself or killed by a signal.
     Exited(std::io::Result<ExitStatus>),
     /// The Runtime API server is gone: the process cannot be answered any more.
     ServerGone,
