@@ -10,9 +10,11 @@ use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
 use crate::build;
-use crate::invoke::{Function, Invocation, Outcome, Sandbox, Settings};
+use crate::invoke::{Function, Invocation, InvocationOutcome, Sandbox, Settings};
 use crate::lambda::Arch;
+use crate::util::runtime::current_thread;
 use crate::util::status::status;
+use crate::util::time::ms;
 
 /// Warm invocations measured after each cold start.
 const WARM_PER_RUN: usize = 20;
@@ -49,10 +51,7 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
             )
         })
         .collect::<Result<Vec<_>>>()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
+    let runtime = current_thread("the benchmark")?;
     status(
         "Measuring",
         format!(
@@ -103,17 +102,13 @@ async fn sample_once(function: &Function, into: &mut Samples) -> Result<()> {
 
 fn checked(invocation: &Invocation) -> Result<&Invocation> {
     match &invocation.outcome {
-        Outcome::Response(_) => Ok(invocation),
-        Outcome::Failed(failure) => bail!(
+        InvocationOutcome::Response(_) => Ok(invocation),
+        InvocationOutcome::Failed(error) => bail!(
             "a benchmark invocation failed ({}): {}",
-            failure.error_type,
-            String::from_utf8_lossy(&failure.payload)
+            error.error_type,
+            String::from_utf8_lossy(&error.payload)
         ),
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// The `q` quantile (0..=1) by nearest rank.

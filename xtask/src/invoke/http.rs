@@ -1,0 +1,82 @@
+//! The small HTTP/1 server both endpoints share: accepting connections, JSON replies,
+//! request bodies read up to a limit.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+pub(super) type Reply = Response<Full<Bytes>>;
+
+pub(super) fn json_reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
+    let mut reply = Response::new(Full::new(body.into()));
+    *reply.status_mut() = status;
+    reply
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reply
+}
+
+/// The whole body if it fits in `cap` bytes, else its size (read to the end, so the
+/// sender sees our answer rather than a reset connection).
+pub(super) async fn read_capped(
+    mut body: Incoming,
+    cap: usize,
+) -> Result<Result<Bytes, usize>, hyper::Error> {
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            total += data.len();
+            if total <= cap {
+                kept.extend_from_slice(&data);
+            } else if !kept.is_empty() {
+                kept = Vec::new();
+            }
+        }
+    }
+    Ok(if total <= cap {
+        Ok(kept.into())
+    } else {
+        Err(total)
+    })
+}
+
+/// Serves HTTP/1 connections on `listener` with `handler` until the task is aborted.
+pub(super) async fn accept_loop<H, F>(listener: TcpListener, handler: H)
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    // Connection tasks live in this set, so aborting the loop ends them too.
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: back off rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Small request/response exchanges: do not let Nagle delay them.
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let response = handler(req);
+                async move { Ok::<_, Infallible>(response.await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
