@@ -10,12 +10,21 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context, Result};
 use tokio::process::Command;
 
+use crate::bootstrap_zip;
 use crate::lambda::Arch;
 use crate::util::ids::random_u128;
 use crate::util::process::find_program;
 use crate::util::scratch::ScratchDir;
 use crate::util::time::utc_date;
-use crate::{bootstrap_zip, verify};
+use crate::verify::{self, Kind};
+
+/// Whether the bootstrap must pass `verify-static` before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StaticCheck {
+    Require,
+    /// `--allow-dynamic`, or a peer's build the benchmarks run as it is.
+    Skip,
+}
 
 /// The function version every invocation runs, as an unpublished function's.
 pub(super) const VERSION: &str = "$LATEST";
@@ -42,17 +51,32 @@ pub(crate) struct Function {
 }
 
 impl Function {
-    /// Unpacks `bootstrap` from the zip into a private directory, mode 0755.
-    pub(crate) fn prepare(zip_path: &Path, arch: Arch, settings: Settings) -> Result<Function> {
-        let zip = std::fs::read(zip_path).with_context(|| {
-            format!(
-                "cannot read {}: run `cargo xtask build --arch {arch}` or pass --zip PATH",
-                zip_path.display()
-            )
-        })?;
-        let binary = bootstrap_zip::bootstrap_from_zip(&zip)
+    /// Unpacks `bootstrap` from the zip into a private directory, mode 0755, after the
+    /// checks every zip gets (layout, limits) and, unless `check` says otherwise, the static
+    /// check deploy applies: what runs here should be what Lambda can run.
+    pub(crate) fn prepare(
+        zip_path: &Path,
+        arch: Arch,
+        settings: Settings,
+        check: StaticCheck,
+    ) -> Result<Function> {
+        let zip = verify::read_input(zip_path, &[Kind::Zip])
+            .map_err(anyhow::Error::new)
+            .with_context(|| format!("run `cargo xtask build --arch {arch}` or pass --zip PATH"))?;
+        let binary = bootstrap_zip::bootstrap_from_zip(&zip.bytes)
             .with_context(|| format!("unpacking {}", zip_path.display()))?;
         let emulator = emulator_for(&binary, arch, zip_path)?;
+        if check == StaticCheck::Require {
+            verify::require_static(&zip_path.join("bootstrap"), &binary, arch).with_context(
+                || {
+                    format!(
+                        "refusing to run {}: it would not run on Lambda's provided.al2023 \
+                         runtime (pass --allow-dynamic to run it here anyway)",
+                        zip_path.display()
+                    )
+                },
+            )?;
+        }
         let dir = ScratchDir::create("invoke")?;
         let bootstrap = dir.path().join("bootstrap");
         std::fs::OpenOptions::new()

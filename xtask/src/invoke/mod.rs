@@ -32,7 +32,7 @@ use std::time::Duration;
 use anyhow::Result;
 use hyper::body::Bytes;
 
-pub(crate) use function::{find_qemu_aarch64, Function, Settings};
+pub(crate) use function::{find_qemu_aarch64, Function, Settings, StaticCheck};
 pub(crate) use invocation::{Invocation, InvocationOutcome};
 pub(crate) use sandbox::Sandbox;
 
@@ -62,6 +62,10 @@ pub struct Args {
     /// Deployment zip to run. Default: the zip `cargo xtask build` writes for --arch (rebuilt if stale).
     #[arg(long, value_name = "PATH")]
     pub zip: Option<PathBuf>,
+    /// Run a bootstrap that is not fully static (a dynamically linked or static-pie ELF):
+    /// it may work here and fail on Lambda, which is why it is refused by default.
+    #[arg(long)]
+    pub allow_dynamic: bool,
     /// Architecture of the bootstrap; arm64 runs under qemu-aarch64 on an x86_64 host
     /// [default: `[package.metadata.lambda] arch`, else x86_64].
     #[arg(long, value_enum)]
@@ -107,6 +111,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             memory_mb: args.memory,
             timeout: Duration::from_secs(args.timeout),
             quiet: false,
+        },
+        if args.allow_dynamic {
+            StaticCheck::Skip
+        } else {
+            StaticCheck::Require
         },
     )?;
     let runtime = current_thread("the local Runtime API")?;

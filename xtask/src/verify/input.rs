@@ -43,10 +43,10 @@ pub fn read_input(path: &Path, accept: &[Kind]) -> Result<Input, NotInspectable>
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+        .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
     let meta = file
         .metadata()
-        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+        .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
     let kind = meta.file_type();
     if !kind.is_file() {
         let what = if kind.is_dir() {
