@@ -4,8 +4,6 @@
 //! The zip checks and every decision (unchanged? right architecture? OS-only runtime? is the
 //! update done?) are pure functions below; the SDK calls live in [`Deployer`].
 
-pub mod names;
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -15,6 +15,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use crate::lambda::settings::{Declared, LogFormat};
 use crate::lambda::Arch;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
@@ -22,6 +25,32 @@ use crate::lambda::Arch;
 pub struct LambdaMetadata {
     pub function_name: Option<String>,
     pub arch: Option<Arch>,
+    /// The function's settings, managed by `deploy` (see `deploy::settings`).
+    pub memory: Option<u32>,
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
+    pub ephemeral_storage: Option<u32>,
+}
+
+impl LambdaMetadata {
+    /// The settings this table declares, for `deploy` to apply.
+    pub fn declared(&self) -> Declared {
+        Declared {
+            memory_mb: self.memory,
+            timeout_s: self.timeout,
+            environment: self.environment.clone(),
+            description: self.description.clone(),
+            log_format: self.log_format,
+            application_log_level: self.application_log_level.clone(),
+            system_log_level: self.system_log_level.clone(),
+            ephemeral_storage_mb: self.ephemeral_storage,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,7 +83,9 @@ fn load_from(path: &Path) -> Result<LambdaMetadata> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&text).with_context(|| {
         format!(
-            "invalid [package.metadata.lambda] in {} (keys: function-name = \"NAME\", arch = \"x86_64\" | \"arm64\")",
+            "invalid [package.metadata.lambda] in {} (keys: function-name = \"NAME\", arch = \"x86_64\" | \"arm64\", \
+             memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
+             application-log-level, system-log-level, ephemeral-storage = MB, [package.metadata.lambda.environment])",
             path.display()
         )
     })
@@ -141,6 +172,7 @@ mod tests {
         let metadata = LambdaMetadata {
             function_name: Some("from-toml".into()),
             arch: Some(Arch::Arm64),
+            ..Default::default()
         };
         let t = resolve(Some("flag"), None, metadata.clone()).unwrap();
         assert_eq!((t.function_name.as_str(), t.arch), ("flag", Arch::Arm64));
@@ -151,9 +183,23 @@ mod tests {
         );
         let blank = LambdaMetadata {
             function_name: Some("  ".into()),
-            arch: None,
+            ..Default::default()
         };
         let err = resolve(None, None, blank).unwrap_err().to_string();
         assert!(err.contains("no function name given"), "{err}");
+    }
+
+    #[test]
+    fn reads_the_function_settings() {
+        let m = parse(
+            "[package.metadata.lambda]\nmemory = 256\ntimeout = 10\nlog-format = \"JSON\"\n\
+             application-log-level = \"DEBUG\"\n[package.metadata.lambda.environment]\nMODE = \"prod\"\n",
+        )
+        .unwrap();
+        let d = m.declared();
+        assert_eq!((d.memory_mb, d.timeout_s), (Some(256), Some(10)));
+        assert_eq!(d.log_format, Some(LogFormat::Json));
+        assert_eq!(d.environment.get("MODE").map(String::as_str), Some("prod"));
+        assert!(parse("[package.metadata.lambda]\nmemory = \"lots\"\n").is_err());
     }
 }

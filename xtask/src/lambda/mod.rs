@@ -1,4 +1,8 @@
-//! Facts about AWS Lambda itself: architectures, limits, and how it names a zip's digest.
+//! Facts about AWS Lambda itself: architectures, limits, how it names a zip's digest; its
+//! naming rules (`names`) and the bounds of a function's settings (`settings`).
+
+pub mod names;
+pub mod settings;
 
 use base64::Engine;
 use clap::ValueEnum;
