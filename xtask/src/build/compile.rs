@@ -79,3 +79,22 @@ pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
     .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;
     Ok(())
 }
+
+/// The watch loop's build: the same musl target and static relocation model (from
+/// `.cargo/config.toml`), so what runs behaves like what ships, but cargo's dev profile:
+/// incremental, unoptimised, no LTO. Returns the binary's path.
+pub fn compile_dev(sh: &Shell, arch: Arch) -> Result<PathBuf> {
+    let cargo = workspace::cargo();
+    let target = arch.target();
+    let target_dir = workspace::target_dir();
+    let function = workspace::function();
+    let (package, bin) = (function.package, function.bin);
+    cmd!(
+        sh,
+        "{cargo} build --package {package} --bin {bin} --target {target} --target-dir {target_dir}"
+    )
+    .quiet()
+    .run()
+    .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;
+    Ok(target_dir.join(target).join("debug").join(bin))
+}

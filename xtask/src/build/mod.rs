@@ -2,7 +2,7 @@
 
 mod compile;
 
-pub use compile::ensure_target;
+pub use compile::{compile_dev, ensure_target};
 
 use std::path::{Path, PathBuf};
 

@@ -45,6 +45,14 @@ impl Peer {
     pub fn prepare() -> Result<Peer> {
         let sh = Shell::new()?;
         let cargo_lambda = tools::cargo_lambda(&sh)?;
+        Peer::prepare_with(
+            cargo_lambda,
+            workspace::target_dir().join("bench/cargo-lambda"),
+        )
+    }
+
+    /// The peer's workspace, built by `cargo_lambda` into `target_dir`.
+    pub fn prepare_with(cargo_lambda: PathBuf, target_dir: PathBuf) -> Result<Peer> {
         let workspace = ScratchDir::create("cargo-lambda-peer")?;
         let root = project_root();
         copy_tree(&root.join("function"), &workspace.path().join("function"))?;
@@ -55,7 +63,7 @@ impl Peer {
         Ok(Peer {
             workspace,
             cargo_lambda,
-            target_dir: workspace::target_dir().join("bench/cargo-lambda"),
+            target_dir,
         })
     }
 

@@ -5,6 +5,7 @@
 
 mod build;
 mod deploy;
+mod first_build;
 mod invoke;
 mod table;
 mod zip;
@@ -25,6 +26,9 @@ pub enum Bench {
     /// Zip size, binary size, up-to-date rebuild time and zip stability vs cargo-lambda;
     /// arm64 zip size beside x86_64's.
     Build(BuildArgs),
+    /// A fresh clone's first `cargo xtask build` beside cargo-lambda's first use
+    /// (pip install, then its first build of the same crate).
+    FirstBuild(FirstBuildArgs),
     /// The zip's size and time by zopfli iterations on the built bootstrap: the curve the
     /// shipped iteration count was picked from.
     Zip(ZipArgs),
@@ -39,6 +43,13 @@ pub struct InvokeArgs {
     /// Cold starts per bootstrap (each followed by 20 warm invokes).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub runs: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FirstBuildArgs {
+    /// The commit of ours to clone and build.
+    #[arg(long, default_value = "HEAD")]
+    pub rev: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +70,7 @@ pub fn run(args: Args) -> Result<()> {
     match args.which {
         Bench::Build(args) => build::run(args),
         Bench::Zip(args) => zip::run(args),
+        Bench::FirstBuild(args) => first_build::run(args),
         Bench::Deploy => deploy::run(),
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
     }
