@@ -37,6 +37,10 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
+    /// Install a Debian package unless it is installed, as `test` installs qemu-user: with
+    /// apt-get as root, else through passwordless sudo. For the tests.
+    #[command(hide = true)]
+    EnsureDeb(dev::apt::Args),
 }
 
 /// Runs one parsed command; errors become a message on stderr and exit status 1.
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

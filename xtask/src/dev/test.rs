@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::dev::moto;
+use crate::dev::{apt, moto};
 use crate::lambda::Arch;
 use crate::util::status::status;
 use crate::workspace::project_root;
@@ -79,33 +79,15 @@ fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
 }
 
 /// The arm64 invoke test runs the aarch64 bootstrap under qemu-aarch64 on other hosts.
+/// GitHub's runners run steps as a user with passwordless sudo, and ship no qemu.
 fn ensure_qemu(sh: &Shell) -> Result<()> {
-    if std::env::consts::ARCH == "aarch64" || invoke::find_qemu_aarch64().is_some() {
+    if std::env::consts::ARCH == "aarch64" {
         return Ok(());
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        anyhow::bail!(
-            "qemu-aarch64 is missing (the arm64 invoke test needs it): \
-             run `sudo apt-get install -y qemu-user` and try again"
-        );
-    }
-    status("Installing", "qemu-user (apt-get install -y qemu-user)");
-    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    // A fresh image may have no package lists yet.
-    let installed = cmd!(sh, "apt-get install -y qemu-user")
-        .quiet()
-        .run()
-        .is_ok()
-        || (cmd!(sh, "apt-get update").quiet().run().is_ok()
-            && cmd!(sh, "apt-get install -y qemu-user")
-                .quiet()
-                .run()
-                .is_ok());
-    if !installed || invoke::find_qemu_aarch64().is_none() {
-        anyhow::bail!(
-            "could not install qemu-aarch64: run `apt-get install -y qemu-user` and try again"
-        );
-    }
-    Ok(())
+    apt::ensure(
+        sh,
+        "qemu-user",
+        "qemu-aarch64 (the arm64 invoke test needs it)",
+        || invoke::find_qemu_aarch64().is_some(),
+    )
 }
