@@ -29,7 +29,7 @@ pub enum Command {
     /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
     /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
     Invoke(invoke::Args),
-    /// Install what the tests need (musl targets, moto, actionlint, qemu-user) and run the workspace's tests.
+    /// Install what the tests need (musl targets, actionlint, zizmor, moto, qemu-user) and run the workspace's tests.
     Test(dev::test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
     Bench(dev::bench::Args),
@@ -37,6 +37,10 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
+    /// Install a Debian package unless it is installed, as `test` installs qemu-user: with
+    /// apt-get as root, else through passwordless sudo. For the tests.
+    #[command(hide = true)]
+    EnsureDeb(dev::apt::Args),
 }
 
 /// Runs one parsed command; errors become a message on stderr and exit status 1.
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

