@@ -595,6 +595,45 @@ fn bad_arguments_fail_before_anything_runs() {
     }
 }
 
+/// `--example FRONT`: the event the front door makes of `GET /hello?name=world`, through
+/// the real bootstrap, which answers with the event it saw.
+#[test]
+fn example_events_reach_the_function() {
+    let out = invoke_echo(&["--example", "rest"], b"");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body = response["body"].as_str().unwrap();
+    assert!(body.contains(r#""httpMethod": "GET""#), "{body}");
+    assert!(body.contains(r#""path": "/hello""#), "{body}");
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(event["queryStringParameters"]["name"], "world", "{body}");
+    assert_eq!(event["resource"], "/{proxy+}", "{body}");
+
+    for (front, path) in [("http-api", "rawPath"), ("function-url", "rawPath")] {
+        let out = invoke_echo(&["--example", front], b"");
+        assert!(out.status.success(), "{front}: {}", text(&out.stderr));
+        let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let event: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        assert_eq!(event["version"], "2.0", "{front}");
+        assert_eq!(event[path], "/hello", "{front}");
+        assert_eq!(event["requestContext"]["http"]["method"], "GET", "{front}");
+    }
+
+    // An example is the run's one event.
+    for args in [
+        &["--example", "rest", "{}"][..],
+        &["--example", "rest", "--lines"],
+        &["--example", "rest", "--serve"],
+        &["--example", "soap"],
+    ] {
+        let out = invoke(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!text(&out.stderr).contains("panicked"));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // --serve
 

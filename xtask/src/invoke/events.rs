@@ -1,16 +1,20 @@
 //! The events of one run: from the argument, the --data-file files or stdin, whole or
-//! one a line, each checked against Lambda's payload limit.
+//! one a line, each checked against Lambda's payload limit; or the `--example` event.
 
 use std::io::{IsTerminal, Read};
 
 use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
+use super::front_door::{example, Stamp};
 use super::Args;
 use crate::lambda::MAX_PAYLOAD_BYTES;
 
 /// Every event of this run, in order, each checked against Lambda's payload limit.
 pub(super) fn read_events(args: &Args) -> Result<Vec<Bytes>> {
+    if let Some(front) = args.example {
+        return Ok(vec![Bytes::from(example(front, &Stamp::now()))]);
+    }
     let mut events = Vec::new();
     for (source, bytes) in read_sources(args)? {
         if args.lines {

@@ -6,7 +6,9 @@
 //! [`Sandbox`] (an execution environment): it stays warm across invocations and is
 //! replaced after a crash or a timeout, as Lambda replaces one.
 //!
-//! - `events`: the events of a run, from the argument, files or stdin
+//! - `events`: the events of a run, from the argument, files, stdin or `--example`
+//! - `front_door`: HTTP requests as API Gateway or function URL events, and the function's
+//!   answers as HTTP responses (pure)
 //! - `function`: the bootstrap out of the zip, and Lambda's environment for it
 //! - `sandbox`: one started bootstrap, invoked again and again
 //! - `runtime_api`: the Runtime API server the bootstrap talks to
@@ -16,6 +18,7 @@
 //! - `http`: the HTTP/1 plumbing both servers share
 
 mod events;
+mod front_door;
 mod function;
 mod http;
 mod invocation;
@@ -40,6 +43,7 @@ use crate::build;
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
 use crate::util::status::status;
+use front_door::Front;
 use output::print_invocation;
 use sandbox::warm;
 
@@ -47,12 +51,17 @@ use sandbox::warm;
 #[command(after_help = "Examples:\n  \
     cargo xtask invoke '{\"hello\":\"world\"}'\n  \
     cargo xtask invoke --data-file a.json --data-file b.json\n  \
+    cargo xtask invoke --example rest        # GET /hello?name=world through a REST API\n  \
     printf '{\"n\":1}\\n{\"n\":2}\\n' | cargo xtask invoke --lines\n  \
     cargo xtask invoke --serve --port 9000   # then POST to http://127.0.0.1:9000/2015-03-31/functions/function/invocations")]
 pub struct Args {
     /// The event, as inline JSON. Without it: the --data-file files, or stdin.
     #[arg(conflicts_with_all = ["data_files", "serve"])]
     pub event: Option<String>,
+    /// Send the event FRONT makes of `GET /hello?name=world` (sent with curl to
+    /// 127.0.0.1:9000), made by the code that turns HTTP requests into events.
+    #[arg(long, value_enum, value_name = "FRONT", conflicts_with_all = ["event", "data_files", "lines", "serve"])]
+    pub example: Option<Front>,
     /// A file holding one event (`-` for stdin); repeat it to send several events to one warm process.
     #[arg(long = "data-file", value_name = "FILE", conflicts_with = "serve")]
     pub data_files: Vec<PathBuf>,
