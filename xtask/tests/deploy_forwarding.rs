@@ -29,6 +29,17 @@ fn deploy_help_is_answered_without_building_xtask_aws() {
     assert!(help.contains("--function-name <NAME>"), "{help}");
 }
 
+#[test]
+fn a_missing_function_name_fails_before_building_xtask_aws() {
+    let out = run(xtask()
+        .args(["deploy", "--zip", "bootstrap.zip"])
+        .env_remove("LAMBDA_FUNCTION_NAME")
+        .env("CARGO", "false"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no function name given"), "{stderr}");
+}
+
 /// One test, so the builds of xtask-aws it starts never run beside each other's exec.
 #[test]
 fn deploy_and_bench_deploy_run_in_xtask_aws() {

@@ -16,6 +16,9 @@ pub use args::Args;
 pub use operations::Operation;
 
 /// Runs the deploy in `xtask-aws`, with the command line exactly as given; returns only on error.
-pub fn run(_args: Args) -> Result<Infallible> {
+pub fn run(args: Args) -> Result<Infallible> {
+    // A missing function name fails here, before a first use compiles the SDK; xtask-aws
+    // resolves the settings again, the same way.
+    crate::workspace::metadata::target(args.function_name.as_deref(), args.arch)?;
     crate::xtask_aws::exec()
 }
