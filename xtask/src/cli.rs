@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::{build, deploy, dev, iam_policy, invoke, verify};
@@ -33,7 +34,7 @@ pub enum Command {
     Test(dev::test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
     Bench(dev::bench::Args),
-    /// Upload the zip to an existing Lambda function (UpdateFunctionCode), safely and rerunnably.
+    // Its help is on `deploy::Args`, which `xtask-aws` parses too.
     Deploy(deploy::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
@@ -51,10 +52,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Invoke(args) => invoke::run(args),
         Command::Test(args) => dev::test::run(args),
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
-        Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Deploy(args) => deploy::run(args).map(|never| match never {}),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
         Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };
+    exit_code(result)
+}
+
+/// A command's result as the process's: errors become a message on stderr and exit status 1.
+pub fn exit_code(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {

@@ -8,19 +8,21 @@
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
+use crate::deploy::Operation;
+
 /// GitHub's OIDC token issuer; the IAM identity provider is named after it.
 pub const OIDC_PROVIDER: &str = "token.actions.githubusercontent.com";
 /// The audience aws-actions/configure-aws-credentials asks GitHub to put in the token.
 pub const AUDIENCE: &str = "sts.amazonaws.com";
-/// Everything `cargo xtask deploy` calls on an existing function, and nothing more.
-pub const DEPLOY_ACTIONS: [&str; 6] = [
-    "lambda:GetFunction",
-    "lambda:UpdateFunctionCode",
-    "lambda:PublishVersion",
-    "lambda:GetAlias",
-    "lambda:UpdateAlias",
-    "lambda:CreateAlias",
-];
+/// Everything `cargo xtask deploy` calls on an existing function, and nothing more: the
+/// deploy's own list of the operations it calls, without `--create`'s CreateFunction.
+pub fn deploy_actions() -> Vec<String> {
+    Operation::ALL
+        .iter()
+        .filter(|op| op.updates_existing())
+        .map(|op| op.iam_action())
+        .collect()
+}
 
 const ARN_EXAMPLE: &str = "arn:aws:lambda:eu-west-1:123456789012:function:echo";
 
@@ -290,7 +292,7 @@ pub fn permissions_policy(function: &FunctionArn) -> Value {
         "Statement": [{
             "Sid": "DeployOneFunction",
             "Effect": "Allow",
-            "Action": DEPLOY_ACTIONS,
+            "Action": deploy_actions(),
             "Resource": [arn, format!("{arn}:*")],
         }]
     })
@@ -529,7 +531,6 @@ mod tests {
                 "lambda:GetFunction",
                 "lambda:UpdateFunctionCode",
                 "lambda:PublishVersion",
-                "lambda:GetAlias",
                 "lambda:UpdateAlias",
                 "lambda:CreateAlias"
             ])

@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod util;
 pub mod verify;
 pub mod workspace;
+pub mod xtask_aws;
 
 #[cfg(test)]
 mod tidy;

@@ -1,16 +1,20 @@
 //! moto, a real implementation of the Lambda and IAM APIs, for the deploy tests and benchmark.
 //!
 //! Installed into the workspace's virtualenv (`target/tools/venv`) by `cargo xtask test`; started on 127.0.0.1 with a free
-//! port and killed when dropped.
+//! port and killed when dropped. Its Lambda side is spoken to with the AWS SDK, in xtask-aws
+//! (xtask/aws/src/dev/moto.rs); what is here needs no SDK.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use http_body_util::Full;
+use hyper::body::Bytes;
 use xshell::Shell;
+
+use crate::util::http;
 
 /// The env var through which `cargo xtask test` hands the tests moto's path.
 pub const MOTO_SERVER_ENV: &str = "MOTO_SERVER";
@@ -134,52 +138,33 @@ impl MotoServer {
     }
 }
 
-/// A Lambda client for moto with fixed test credentials, independent of the environment.
-pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(crate::deploy::http_client())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
-}
-
-/// CreateFunction with placeholder code (provided.al2023, handler bootstrap).
-pub fn create_function(endpoint: &str, name: &str, arch: &str, role: &str) -> Result<()> {
-    use aws_sdk_lambda::primitives::Blob;
-    use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
-    let placeholder = crate::bootstrap_zip::zip_bootstrap(b"placeholder", 1)?;
-    block_on(
-        lambda_client(endpoint)
-            .create_function()
-            .function_name(name)
-            .runtime(Runtime::Providedal2023)
-            .handler("bootstrap")
-            .role(role)
-            .architectures(Architecture::from(arch))
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(placeholder))
-                    .build(),
-            )
-            .send(),
-    )
-    .map_err(|e| anyhow::anyhow!(aws_sdk_lambda::error::DisplayErrorContext(e).to_string()))
-    .with_context(|| format!("creating function {name} on moto"))?;
-    Ok(())
-}
-
-/// Runs one SDK future to completion on a fresh single-threaded runtime.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread tokio runtime starts")
-        .block_on(future)
+/// A child that talks to moto gets its fixed test credentials and nothing from the caller's
+/// AWS setup (profiles, config files under `scratch`, endpoints, retry settings, CI's summary).
+pub fn isolate_aws_env<'a>(cmd: &'a mut Command, scratch: &Path) -> &'a mut Command {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+        "LAMBDA_FUNCTION_NAME",
+        "GITHUB_STEP_SUMMARY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", scratch.join("aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            scratch.join("aws-credentials"),
+        )
 }
 
 impl Drop for MotoServer {
@@ -205,36 +190,26 @@ fn form_encode(s: &str) -> String {
         .collect()
 }
 
-/// One plain HTTP/1.1 request with `Connection: close`; returns the status and the body text.
-pub fn request(
+/// One request to `addr`; returns the status and the body as text.
+fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut builder = hyper::Request::builder().method(method).uri(path);
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        builder = builder.header(*name, *value);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response);
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .context("not an HTTP response")?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    Ok((code, body.to_string()))
+    let request = builder
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .with_context(|| format!("building the request {method} {path}"))?;
+    let response = http::send_blocking(addr, request)?;
+    Ok((
+        response.status().as_u16(),
+        String::from_utf8_lossy(response.body()).into_owned(),
+    ))
 }
 
 #[cfg(test)]

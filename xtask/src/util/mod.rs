@@ -2,6 +2,7 @@
 
 pub mod digest;
 pub mod fs;
+pub mod http;
 pub mod ids;
 pub mod process;
 pub mod runtime;

@@ -2,10 +2,12 @@
 //! the real bootstrap once per test process, compile small fixture programs.
 #![allow(dead_code)]
 
-pub mod proxy;
+mod fixtures;
+
+pub use fixtures::*;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
@@ -19,14 +21,6 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("spawning a test command")
-}
-
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `cargo xtask build --json` for `arch`, once per test process.
@@ -51,22 +45,3 @@ pub fn built(arch: &str) -> Value {
 pub fn built_zip(arch: &str) -> PathBuf {
     PathBuf::from(built(arch)["zip"].as_str().unwrap())
 }
-
-/// Compiles a one-file Rust program with `rustc` and returns the binary's path.
-pub fn rustc_fixture(dir: &Path, name: &str, source: &str, args: &[&str]) -> PathBuf {
-    let src = dir.join(format!("{name}.rs"));
-    std::fs::write(&src, source).unwrap();
-    let out_path = dir.join(name);
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = run(Command::new(rustc)
-        .arg("--edition=2021")
-        .arg("-O")
-        .arg("-o")
-        .arg(&out_path)
-        .args(args)
-        .arg(&src));
-    assert!(out.status.success(), "rustc {name}: {}", text(&out.stderr));
-    out_path
-}
-
-pub const HELLO: &str = "fn main() { println!(\"hello\"); }\n";

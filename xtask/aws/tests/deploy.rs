@@ -1,5 +1,10 @@
 //! `deploy` against moto (a real implementation of the Lambda API), through a fault-injecting
 //! proxy for what moto does not do: throttling, server errors, update conflicts, stale RevisionIds.
+//!
+//! They run the xtask-aws binary, which `cargo xtask deploy` hands its command line to
+//! (xtask/tests/deploy_forwarding.rs checks that hand-over). Every request a deploy sends, in
+//! every scenario here, must be for an operation of `xtask::deploy::Operation::ALL`, the list
+//! the deploying role's IAM policy is printed from.
 
 mod common;
 
@@ -11,7 +16,10 @@ use common::proxy::{Fault, Proxy};
 use common::*;
 use serde_json::{json, Value};
 use xtask::bootstrap_zip;
-use xtask::dev::moto::{self, MotoServer};
+use xtask::deploy::Operation;
+use xtask::dev::moto::{free_port, isolate_aws_env, MotoServer};
+use xtask::lambda::Arch;
+use xtask_aws::dev::moto;
 
 /// moto, the proxy in front of it, and an execution role.
 struct Aws {
@@ -25,7 +33,7 @@ impl Aws {
     /// With a function `echo` (x86_64, placeholder code) already there.
     fn with_echo() -> Aws {
         let aws = Aws::start();
-        aws.create_function("echo", "x86_64");
+        aws.create_function("echo", Arch::X86_64);
         aws
     }
 
@@ -45,7 +53,7 @@ impl Aws {
     }
 
     /// CreateFunction straight at moto (not through the proxy), with placeholder code.
-    fn create_function(&self, name: &str, arch: &str) {
+    fn create_function(&self, name: &str, arch: Arch) {
         moto::create_function(&self.moto.endpoint(), name, arch, &self.role).unwrap();
     }
 
@@ -81,11 +89,11 @@ impl Aws {
 
     /// `cargo xtask deploy` with test credentials, aimed at the proxy.
     fn deploy_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = xtask();
+        let mut cmd = xtask_aws();
         cmd.arg("deploy")
             .args(["--endpoint-url", &self.proxy.endpoint()])
             .args(args);
-        test_env(&mut cmd, self.dir.path());
+        isolate_aws_env(&mut cmd, self.dir.path());
         cmd
     }
 
@@ -105,31 +113,6 @@ impl Aws {
     }
 }
 
-/// Fake credentials and nothing from the caller's AWS setup.
-fn test_env(cmd: &mut Command, home: &Path) {
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_LAMBDA",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_MAX_ATTEMPTS",
-        "AWS_RETRY_MODE",
-        "LAMBDA_FUNCTION_NAME",
-        "GITHUB_STEP_SUMMARY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"));
-}
-
 struct Deployed {
     ok: bool,
     json: Value,
@@ -140,11 +123,39 @@ struct Deployed {
 fn deployed(cmd: &mut Command) -> Deployed {
     let out = run(cmd);
     let stdout = text(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    if let Some(calls) = json["api_calls"].as_array() {
+        let recorded = calls.iter().map(|c| c["operation"].as_str().unwrap());
+        assert_listed(recorded, "the deploy's meter");
+    }
     Deployed {
         ok: out.status.success(),
-        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        json,
         stdout,
         stderr: text(&out.stderr),
+    }
+}
+
+/// Every operation a deploy called is one the IAM policy allows (or `--create`'s).
+#[track_caller]
+fn assert_listed<'a>(operations: impl IntoIterator<Item = &'a str>, by: &str) {
+    let unlisted: Vec<&str> = operations
+        .into_iter()
+        .filter(|op| Operation::from_name(op).is_none())
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "{by} recorded operations missing from xtask::deploy::Operation::ALL (and so from \
+         `cargo xtask iam-policy`): {unlisted:?}"
+    );
+}
+
+/// Failed deploys print no report: their requests are checked as the proxy saw them.
+impl Drop for Aws {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_listed(self.proxy.operations(), "the proxy");
+        }
     }
 }
 
@@ -528,7 +539,7 @@ fn architecture_mismatch_is_refused_before_upload() {
     assert_eq!(aws.remote("echo").code_sha256, before);
 
     // And an arm64 function takes it.
-    aws.create_function("echo-arm", "arm64");
+    aws.create_function("echo-arm", Arch::Arm64);
     let report = aws
         .deploy_zip(
             "echo-arm",
@@ -714,12 +725,12 @@ fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
     );
     assert!(aws.proxy.seen().is_empty());
 
-    let port = moto::free_port().unwrap();
+    let port = free_port().unwrap();
     let started = Instant::now();
-    let mut cmd = xtask();
+    let mut cmd = xtask_aws();
     cmd.args(["deploy", "--function-name", "echo", "--zip", zip_arg])
         .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")]);
-    test_env(&mut cmd, aws.dir.path());
+    isolate_aws_env(&mut cmd, aws.dir.path());
     let err = deployed(&mut cmd).failure();
     assert!(err.contains("could not reach the Lambda endpoint"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(60));
@@ -727,8 +738,8 @@ fn missing_credentials_and_unreachable_endpoints_fail_clearly() {
 
 #[test]
 fn bench_counts_one_get_function_and_no_bytes_for_an_unchanged_redeploy() {
-    built("x86_64");
-    let out = run(xtask().args(["bench", "deploy"]));
+    built_zip("x86_64");
+    let out = run(xtask_aws().args(["bench", "deploy"]));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     let line = |label: &str| {
@@ -751,7 +762,7 @@ fn bench_counts_one_get_function_and_no_bytes_for_an_unchanged_redeploy() {
 #[test]
 fn function_name_and_arch_come_from_the_manifest() {
     let aws = Aws::start();
-    aws.create_function("echo-arm", "arm64");
+    aws.create_function("echo-arm", Arch::Arm64);
     // A project root whose function crate names the function and its architecture.
     let root = aws.dir.path().join("project");
     std::fs::create_dir_all(root.join("function")).unwrap();
@@ -778,4 +789,16 @@ fn function_name_and_arch_come_from_the_manifest() {
     )
     .failure();
     assert!(err.contains("function other does not exist"), "{err}");
+}
+
+#[test]
+fn help_is_the_help_of_cargo_xtask_deploy() {
+    use clap::Parser;
+    let out = run(xtask_aws().args(["deploy", "--help"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = xtask::cli::Cli::try_parse_from(["cargo xtask", "deploy", "--help"])
+        .unwrap_err()
+        .render()
+        .to_string();
+    assert_eq!(text(&out.stdout), expected);
 }

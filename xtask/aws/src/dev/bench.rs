@@ -8,11 +8,13 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use xshell::Shell;
+use xtask::build;
+use xtask::dev::moto::{find_or_install, isolate_aws_env, MotoServer};
+use xtask::lambda::Arch;
+use xtask::util::scratch::ScratchDir;
+use xtask::util::status::status;
 
-use crate::build;
-use crate::dev::moto::{self, MotoServer};
-use crate::lambda::Arch;
-use crate::util::status::status;
+use crate::dev::moto;
 
 /// One measured deploy.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,10 +71,10 @@ pub fn table(zip_bytes: u64, rows: &[Row]) -> String {
 pub fn run() -> Result<()> {
     let sh = Shell::new()?;
     let artifact = build::build(Arch::X86_64)?;
-    let moto = MotoServer::start_with(moto::find_or_install(&sh)?)?;
+    let moto = MotoServer::start_with(find_or_install(&sh)?)?;
     status("Started", format!("moto at {}", moto.endpoint()));
     let role = moto.create_role("bench-role")?;
-    moto::create_function(&moto.endpoint(), "bench", "x86_64", &role)?;
+    moto::create_function(&moto.endpoint(), "bench", Arch::X86_64, &role)?;
 
     let mut rows = Vec::new();
     for label in ["first deploy", "unchanged redeploy"] {
@@ -83,27 +85,23 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// The real CLI in a child process, with moto's fake credentials kept out of our environment.
+/// The real CLI in a child process (this binary's `deploy`), with moto's fake credentials
+/// kept out of our environment.
 fn deploy(endpoint: &str, zip: &std::path::Path) -> Result<Value> {
-    let exe = std::env::current_exe().context("locating the xtask binary")?;
-    let out = Command::new(exe)
-        .args([
-            "deploy",
-            "--function-name",
-            "bench",
-            "--json",
-            "--endpoint-url",
-            endpoint,
-        ])
-        .arg("--zip")
-        .arg(zip)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("GITHUB_STEP_SUMMARY")
+    let exe = std::env::current_exe().context("locating the xtask-aws binary")?;
+    let scratch = ScratchDir::create("bench-deploy")?;
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "deploy",
+        "--function-name",
+        "bench",
+        "--json",
+        "--endpoint-url",
+        endpoint,
+    ])
+    .arg("--zip")
+    .arg(zip);
+    let out = isolate_aws_env(&mut cmd, scratch.path())
         .output()
         .context("running `xtask deploy`")?;
     if !out.status.success() {

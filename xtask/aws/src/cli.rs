@@ -1,0 +1,44 @@
+//! `xtask-aws`'s command line: the `cargo xtask` commands that talk to AWS, with the same
+//! names and flags, since `cargo xtask` hands their command line over unchanged. It can be
+//! run directly too (CI compiles it before any credentials exist).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use xtask::dev::bench::{self, Bench};
+
+use crate::{deploy, dev};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "The `cargo xtask` commands that talk to AWS; `cargo xtask` builds this binary \
+             (package xtask-aws) the first time one of them runs, and hands them over"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // Its help is on `deploy::Args`, shared with `cargo xtask`.
+    Deploy(xtask::deploy::Args),
+    /// Benchmarks; `bench deploy` runs here, the others as in `cargo xtask bench`.
+    Bench(bench::Args),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    xtask::cli::exit_code(match cli.command {
+        Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Bench(bench::Args {
+            which: Bench::Deploy,
+        }) => dev::bench::run().map(|_| ExitCode::SUCCESS),
+        Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+    })
+}
+
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}

@@ -1,0 +1,302 @@
+//! The Lambda API calls a deploy makes, one method each, with failures explained.
+//!
+//! Only this file touches the SDK client, and it calls exactly the operations of
+//! [`Operation::ALL`], the list the deploying role's IAM policy is printed from; a test below
+//! reads the calls from this source and compares.
+
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
+use aws_sdk_lambda::Client;
+use xtask::deploy::Operation;
+use xtask::lambda::{Arch, BOOTSTRAP};
+use xtask::util::status::status;
+use xtask::verify::CheckedZip;
+
+use super::aws::raw_failure;
+use super::errors::{classify, explain, ApiFailure, CallContext};
+use super::plan::{backoff, Remote, CONFLICT_BUDGET};
+
+/// The CreateFunction request for a zip function on the OS-only runtime: `--create` sends it,
+/// and so do the tests and the benchmark, to make a function on moto.
+pub fn create_function(
+    client: &Client,
+    name: &str,
+    arch: Arch,
+    role: &str,
+    zip: Vec<u8>,
+) -> CreateFunctionFluentBuilder {
+    client
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .handler(BOOTSTRAP)
+        .role(role)
+        .architectures(Architecture::from(arch.lambda_name()))
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+}
+
+macro_rules! remote_from {
+    ($name:expr, $c:expr) => {{
+        let c = $c;
+        Remote {
+            name: c.function_name().unwrap_or($name).to_string(),
+            arn: c.function_arn().map(str::to_string),
+            code_sha256: c.code_sha256().map(str::to_string),
+            architectures: c
+                .architectures()
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect(),
+            runtime: c.runtime().map(|r| r.as_str().to_string()),
+            package_type: c.package_type().map(|p| p.as_str().to_string()),
+            revision_id: c.revision_id().map(str::to_string),
+            version: c.version().map(str::to_string),
+            state: c.state().map(|s| s.as_str().to_string()),
+            state_reason: c.state_reason().map(str::to_string),
+            last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+            last_update_status_reason: c.last_update_status_reason().map(str::to_string),
+        }
+    }};
+}
+
+/// One function at one endpoint.
+pub struct Lambda<'a> {
+    client: Client,
+    pub endpoint: String,
+    pub function: &'a str,
+}
+
+impl<'a> Lambda<'a> {
+    pub fn new(client: Client, endpoint: String, function: &'a str) -> Lambda<'a> {
+        Lambda {
+            client,
+            endpoint,
+            function,
+        }
+    }
+
+    /// The sentence for `failure` of `operation` on this function.
+    pub fn explain(&self, failure: &ApiFailure, operation: Operation) -> String {
+        explain(
+            failure,
+            &CallContext {
+                operation,
+                function: self.function,
+                endpoint: &self.endpoint,
+            },
+        )
+    }
+
+    fn fail<E>(&self, operation: Operation, err: SdkError<E>) -> (ApiFailure, anyhow::Error)
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let failure = classify(&raw_failure(&err));
+        let message = self.explain(&failure, operation);
+        (failure, anyhow!(message))
+    }
+
+    /// GetFunction; `None` when the function does not exist.
+    pub async fn get(&self) -> Result<Option<Remote>> {
+        match self
+            .client
+            .get_function()
+            .function_name(self.function)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(match out.configuration() {
+                Some(c) => remote_from!(self.function, c),
+                None => Remote {
+                    name: self.function.to_string(),
+                    ..Default::default()
+                },
+            })),
+            Err(err) => match self.fail(Operation::GetFunction, err) {
+                (ApiFailure::NotFound, _) => Ok(None),
+                (_, error) => Err(error),
+            },
+        }
+    }
+
+    /// GetFunction again, for polling. (Not GetFunctionConfiguration: one IAM action fewer.)
+    pub async fn refresh(&self) -> Result<Remote> {
+        match self.get().await? {
+            Some(remote) => Ok(remote),
+            None => bail!(
+                "function {} disappeared while deploying (deleted concurrently?); \
+                 deploy again, with `--create --role ARN` to recreate it",
+                self.function
+            ),
+        }
+    }
+
+    /// UpdateFunctionCode, retried while another update is in progress (bounded).
+    pub async fn update(
+        &self,
+        zip: &CheckedZip,
+        revision: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Remote> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .update_function_code()
+                .function_name(self.function)
+                .zip_file(Blob::new(zip.bytes.clone()))
+                .set_revision_id(revision.map(str::to_string))
+                .dry_run(dry_run)
+                .send()
+                .await;
+            match result {
+                Ok(out) => return Ok(remote_from!(self.function, &out)),
+                Err(err) => match self.fail(Operation::UpdateFunctionCode, err) {
+                    (ApiFailure::Conflict(_), error) => {
+                        let wait = backoff(attempt);
+                        if started.elapsed() + wait > CONFLICT_BUDGET {
+                            return Err(error.context(format!(
+                                "another update kept {} busy for {} s",
+                                self.function,
+                                CONFLICT_BUDGET.as_secs()
+                            )));
+                        }
+                        attempt += 1;
+                        status(
+                            "Waiting",
+                            format!(
+                                "another update of {} is in progress; retrying in {:.1} s \
+                                 (attempt {})",
+                                self.function,
+                                wait.as_secs_f64(),
+                                attempt + 1
+                            ),
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    (_, error) => return Err(error),
+                },
+            }
+        }
+    }
+
+    /// CreateFunction (provided.al2023, handler bootstrap) with the zip.
+    pub async fn create(&self, zip: &CheckedZip, arch: Arch, role: &str) -> Result<Remote> {
+        let out = create_function(&self.client, self.function, arch, role, zip.bytes.clone())
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::CreateFunction, e).1)?;
+        Ok(remote_from!(self.function, &out))
+    }
+
+    /// PublishVersion of exactly `code_sha256`; returns the version number.
+    pub async fn publish(&self, code_sha256: &str, revision: Option<&str>) -> Result<String> {
+        let out = self
+            .client
+            .publish_version()
+            .function_name(self.function)
+            .code_sha256(code_sha256)
+            .set_revision_id(revision.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::PublishVersion, e).1)?;
+        out.version()
+            .map(str::to_string)
+            .context("PublishVersion answered without a version number")
+    }
+
+    /// Moves the alias to `version`, creating it when it does not exist yet.
+    pub async fn alias(&self, alias: &str, version: &str) -> Result<()> {
+        let updated = self
+            .client
+            .update_alias()
+            .function_name(self.function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(err) => match self.fail(Operation::UpdateAlias, err) {
+                (ApiFailure::NotFound, _) => {
+                    self.client
+                        .create_alias()
+                        .function_name(self.function)
+                        .name(alias)
+                        .function_version(version)
+                        .send()
+                        .await
+                        .map_err(|e| self.fail(Operation::CreateAlias, e).1)?;
+                    Ok(())
+                }
+                (_, error) => Err(error),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// `get_function` -> `GetFunction`.
+    fn camel(snake: &str) -> String {
+        snake
+            .split('_')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// Every `client.<operation>(` in this file's code (not its comments, not its tests).
+    fn operations_called() -> BTreeSet<String> {
+        let source = include_str!("lambda_api.rs");
+        let code: String = source[..source.find("#[cfg(test)]").unwrap()]
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .flat_map(|line| line.split_whitespace())
+            .collect();
+        code.match_indices("client.")
+            .filter_map(|(at, found)| {
+                let rest = &code[at + found.len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                rest[name.len()..].starts_with('(').then(|| camel(&name))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn calls_exactly_the_listed_operations() {
+        let listed: BTreeSet<String> = Operation::ALL
+            .iter()
+            .map(|op| op.name().to_string())
+            .collect();
+        assert_eq!(
+            operations_called(),
+            listed,
+            "the calls in lambda_api.rs (left) and xtask::deploy::Operation::ALL (right), \
+             which `cargo xtask iam-policy` prints the deploying role's permissions from, differ"
+        );
+    }
+
+    #[test]
+    fn snake_to_camel() {
+        assert_eq!(camel("update_function_code"), "UpdateFunctionCode");
+    }
+}

@@ -1,0 +1,251 @@
+//! The decisions, as pure functions over plain data: may this zip go to that function, is
+//! it already there, is an update done, how long to wait before asking again.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use xtask::lambda::Arch;
+
+/// What GetFunction and its relatives say about the function, as plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Remote {
+    pub name: String,
+    pub arn: Option<String>,
+    pub code_sha256: Option<String>,
+    pub architectures: Vec<String>,
+    pub runtime: Option<String>,
+    pub package_type: Option<String>,
+    pub revision_id: Option<String>,
+    pub version: Option<String>,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub last_update_status: Option<String>,
+    pub last_update_status_reason: Option<String>,
+}
+
+/// The next step after reading the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// It already runs exactly this zip.
+    Unchanged,
+    Upload,
+}
+
+/// Refuses a function this artifact cannot run on, then compares the code.
+pub fn plan(remote: &Remote, local_code_sha256: &str, arch: Arch, force: bool) -> Result<Plan> {
+    if remote.package_type.as_deref() == Some("Image") {
+        bail!(
+            "function {} is a container-image function; a zip can only be deployed to a \
+             zip-packaged function with an OS-only runtime (provided.al2023)",
+            remote.name
+        );
+    }
+    if let Some(runtime) = &remote.runtime {
+        if !runtime.starts_with("provided") {
+            bail!(
+                "function {} uses the {runtime} runtime, which would not run a `bootstrap` \
+                 executable; switch it to provided.al2023 (aws lambda update-function-configuration \
+                 --function-name {} --runtime provided.al2023 --handler bootstrap)",
+                remote.name,
+                remote.name
+            );
+        }
+    }
+    // Lambda omits Architectures for functions created before arm64 existed: those are x86_64.
+    let remote_arch = remote
+        .architectures
+        .first()
+        .map(String::as_str)
+        .unwrap_or("x86_64");
+    if remote_arch != arch.lambda_name() {
+        bail!(
+            "architecture mismatch: function {} runs on {remote_arch} but the artifact is built \
+             for {arch}; deploy a `cargo xtask build --arch {remote_arch}` artifact with \
+             `--arch {remote_arch}`, or change the function's architecture",
+            remote.name
+        );
+    }
+    if !force && remote.code_sha256.as_deref() == Some(local_code_sha256) {
+        return Ok(Plan::Unchanged);
+    }
+    Ok(Plan::Upload)
+}
+
+/// Where an update (or a creation) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Done,
+    Pending(String),
+}
+
+/// Reads State and LastUpdateStatus: done, still going, or failed (with Lambda's reason).
+pub fn progress(remote: &Remote) -> Result<Progress> {
+    let reason = |r: &Option<String>| r.clone().unwrap_or_else(|| "no reason given".to_string());
+    match remote.state.as_deref() {
+        Some("Failed") => bail!(
+            "function {} is in state Failed: {}",
+            remote.name,
+            reason(&remote.state_reason)
+        ),
+        Some("Pending") => return Ok(Progress::Pending("State Pending".into())),
+        _ => {}
+    }
+    match remote.last_update_status.as_deref() {
+        Some("Failed") => bail!(
+            "Lambda could not apply the update to {}: LastUpdateStatus Failed: {}; \
+             the previous code keeps running, fix the cause and deploy again",
+            remote.name,
+            reason(&remote.last_update_status_reason)
+        ),
+        Some("InProgress") => Ok(Progress::Pending("LastUpdateStatus InProgress".into())),
+        _ => Ok(Progress::Done),
+    }
+}
+
+/// Waits between polls and conflict retries: 0.5 s, 1 s, 2 s, then every 2 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(2)))
+}
+
+/// How long to keep retrying while another update is in progress.
+pub const CONFLICT_BUDGET: Duration = Duration::from_secs(120);
+/// How long an update may stay InProgress before we give up waiting (Lambda's take seconds).
+pub const UPDATE_BUDGET: Duration = Duration::from_secs(300);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote() -> Remote {
+        Remote {
+            name: "echo".into(),
+            code_sha256: Some("abc=".into()),
+            architectures: vec!["x86_64".into()],
+            runtime: Some("provided.al2023".into()),
+            package_type: Some("Zip".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn plan_compares_code_after_checking_the_function() {
+        let r = remote();
+        assert_eq!(
+            plan(&r, "abc=", Arch::X86_64, false).unwrap(),
+            Plan::Unchanged
+        );
+        assert_eq!(plan(&r, "abc=", Arch::X86_64, true).unwrap(), Plan::Upload);
+        assert_eq!(plan(&r, "xyz=", Arch::X86_64, false).unwrap(), Plan::Upload);
+        // A function that has no code hash yet is never "unchanged".
+        let fresh = Remote {
+            code_sha256: None,
+            ..remote()
+        };
+        assert_eq!(
+            plan(&fresh, "abc=", Arch::X86_64, false).unwrap(),
+            Plan::Upload
+        );
+    }
+
+    #[test]
+    fn plan_refuses_wrong_architecture_even_when_unchanged() {
+        let err = plan(&remote(), "abc=", Arch::Arm64, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("architecture mismatch"), "{err}");
+        assert!(
+            err.contains("runs on x86_64") && err.contains("built for arm64"),
+            "{err}"
+        );
+        // No Architectures field means x86_64.
+        let old = Remote {
+            architectures: vec![],
+            ..remote()
+        };
+        assert_eq!(plan(&old, "x", Arch::X86_64, false).unwrap(), Plan::Upload);
+        assert!(plan(&old, "x", Arch::Arm64, false).is_err());
+        let arm = Remote {
+            architectures: vec!["arm64".into()],
+            ..remote()
+        };
+        assert_eq!(plan(&arm, "x", Arch::Arm64, false).unwrap(), Plan::Upload);
+    }
+
+    #[test]
+    fn plan_requires_an_os_only_zip_function() {
+        for ok in ["provided", "provided.al2", "provided.al2023"] {
+            let r = Remote {
+                runtime: Some(ok.into()),
+                ..remote()
+            };
+            assert!(plan(&r, "x", Arch::X86_64, false).is_ok(), "{ok}");
+        }
+        let python = Remote {
+            runtime: Some("python3.12".into()),
+            ..remote()
+        };
+        let err = plan(&python, "x", Arch::X86_64, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("python3.12") && err.contains("provided.al2023"),
+            "{err}"
+        );
+        let image = Remote {
+            runtime: None,
+            package_type: Some("Image".into()),
+            ..remote()
+        };
+        assert!(plan(&image, "x", Arch::X86_64, false)
+            .unwrap_err()
+            .to_string()
+            .contains("container-image"));
+    }
+
+    #[test]
+    fn progress_reads_state_and_last_update_status() {
+        let with = |state: Option<&str>, last: Option<&str>| Remote {
+            state: state.map(Into::into),
+            last_update_status: last.map(Into::into),
+            last_update_status_reason: Some("bad zip".into()),
+            state_reason: Some("no role".into()),
+            ..remote()
+        };
+        assert_eq!(
+            progress(&with(Some("Active"), Some("Successful"))).unwrap(),
+            Progress::Done
+        );
+        assert_eq!(
+            progress(&with(Some("Active"), None)).unwrap(),
+            Progress::Done
+        );
+        assert!(matches!(
+            progress(&with(Some("Active"), Some("InProgress"))).unwrap(),
+            Progress::Pending(_)
+        ));
+        assert!(matches!(
+            progress(&with(Some("Pending"), None)).unwrap(),
+            Progress::Pending(_)
+        ));
+        let failed = progress(&with(Some("Active"), Some("Failed")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            failed.contains("Failed") && failed.contains("bad zip"),
+            "{failed}"
+        );
+        let state = progress(&with(Some("Failed"), None))
+            .unwrap_err()
+            .to_string();
+        assert!(state.contains("no role"), "{state}");
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(40), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,156 @@
+//! What a deploy did, for people (`human`), for CI's step summary (`markdown`) and as JSON.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use xtask::lambda::Arch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployOutcome {
+    Updated,
+    Created,
+    Unchanged,
+    /// `--dry-run`: Lambda validated the update; nothing changed.
+    DryRun,
+    /// `--dry-run --create`: the function would be created.
+    WouldCreate,
+}
+
+impl std::fmt::Display for DeployOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeployOutcome::Updated => "updated",
+            DeployOutcome::Created => "created",
+            DeployOutcome::Unchanged => "unchanged",
+            DeployOutcome::DryRun => "dry run (validated, nothing changed)",
+            DeployOutcome::WouldCreate => "dry run (would create the function)",
+        })
+    }
+}
+
+/// One HTTP request the SDK sent (retries included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiCall {
+    pub operation: String,
+    pub request_bytes: u64,
+}
+
+/// What carrying the code cost: the request bodies of the calls that upload a zip.
+pub fn code_bytes(calls: &[ApiCall]) -> u64 {
+    calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.operation.as_str(),
+                "UpdateFunctionCode" | "CreateFunction"
+            )
+        })
+        .map(|c| c.request_bytes)
+        .sum()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub function: String,
+    pub function_arn: Option<String>,
+    pub outcome: DeployOutcome,
+    pub arch: Arch,
+    pub zip: PathBuf,
+    pub code_sha256: String,
+    /// `$LATEST`, or the number PublishVersion returned.
+    pub version: String,
+    pub alias: Option<String>,
+    /// Bytes of code sent: the bodies of UpdateFunctionCode and CreateFunction requests (the
+    /// zip, base64 in JSON), every attempt counted. `api_calls` has every request's size.
+    pub bytes_uploaded: u64,
+    pub api_calls: Vec<ApiCall>,
+    pub seconds: f64,
+}
+
+impl Report {
+    pub fn human(&self) -> String {
+        let mut out = format!(
+            "function:    {}{}\noutcome:     {}\nversion:     {}\n",
+            self.function,
+            self.function_arn
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default(),
+            self.outcome,
+            self.version
+        );
+        if let Some(alias) = &self.alias {
+            out.push_str(&format!("alias:       {alias} -> {}\n", self.version));
+        }
+        out.push_str(&format!(
+            "CodeSha256:  {}\nuploaded:    {} bytes\nAPI calls:   {} ({})\ntime:        {:.2} s\n",
+            self.code_sha256,
+            self.bytes_uploaded,
+            self.api_calls.len(),
+            self.api_calls
+                .iter()
+                .map(|c| c.operation.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.seconds
+        ));
+        out
+    }
+
+    /// For `$GITHUB_STEP_SUMMARY`.
+    pub fn markdown(&self) -> String {
+        format!(
+            "### Lambda deploy: `{}`\n\n| | |\n|---|---|\n| outcome | {} |\n| version | `{}` |\n\
+             | alias | {} |\n| architecture | {} |\n| CodeSha256 | `{}` |\n| uploaded | {} bytes |\n\
+             | API calls | {} |\n| time | {:.2} s |\n\n",
+            self.function,
+            self.outcome,
+            self.version,
+            self.alias
+                .as_deref()
+                .map(|a| format!("`{a}`"))
+                .unwrap_or_else(|| "-".into()),
+            self.arch,
+            self.code_sha256,
+            self.bytes_uploaded,
+            self.api_calls.len(),
+            self.seconds
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_renders() {
+        let report = Report {
+            function: "echo".into(),
+            function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:echo".into()),
+            outcome: DeployOutcome::Unchanged,
+            arch: Arch::X86_64,
+            zip: "bootstrap.zip".into(),
+            code_sha256: "abc=".into(),
+            version: "3".into(),
+            alias: Some("live".into()),
+            bytes_uploaded: 0,
+            api_calls: vec![ApiCall {
+                operation: "GetFunction".into(),
+                request_bytes: 0,
+            }],
+            seconds: 0.25,
+        };
+        let human = report.human();
+        assert!(human.contains("outcome:     unchanged"), "{human}");
+        assert!(human.contains("alias:       live -> 3"), "{human}");
+        assert!(human.contains("uploaded:    0 bytes"), "{human}");
+        assert!(human.contains("API calls:   1 (GetFunction)"), "{human}");
+        let md = report.markdown();
+        assert!(md.contains("| CodeSha256 | `abc=` |"), "{md}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "unchanged");
+        assert_eq!(json["bytes_uploaded"], 0);
+    }
+}

@@ -1,0 +1,262 @@
+//! A fault-injecting HTTP proxy in front of moto: moto never throttles and ignores RevisionId,
+//! so the tests make those answers here, N times for a chosen Lambda operation, then forward.
+//!
+//! hyper serves the SDK (keep-alive, chunked bodies, `Expect`) and the xtask's hyper client
+//! forwards to moto.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderName, CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// What to do instead of (or on top of) forwarding.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with a Lambda error: status, `x-amzn-ErrorType`, message.
+    Error(u16, &'static str, &'static str),
+    /// Forward, then merge these fields into the function configuration in the answer.
+    Patch(Value),
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    operation: &'static str,
+    remaining: usize,
+    fault: Fault,
+}
+
+/// One request that reached the proxy.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub operation: &'static str,
+    pub path: String,
+    pub body: Vec<u8>,
+    pub faulted: bool,
+}
+
+#[derive(Default)]
+struct State {
+    seen: Mutex<Vec<Seen>>,
+    rules: Mutex<Vec<Rule>>,
+}
+
+pub struct Proxy {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: SocketAddr) -> Proxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State::default());
+        let (stop, stopped) = oneshot::channel();
+        let shared = state.clone();
+        let thread = std::thread::spawn(move || {
+            xtask::util::runtime::current_thread("the test proxy")
+                .unwrap()
+                .block_on(serve(listener, upstream, shared, stopped));
+        });
+        Proxy {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Applies `fault` to the next `times` requests for `operation` (e.g. "UpdateFunctionCode").
+    pub fn fail(&self, operation: &'static str, times: usize, fault: Fault) {
+        self.state.rules.lock().unwrap().push(Rule {
+            operation,
+            remaining: times,
+            fault,
+        });
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    pub fn operations(&self) -> Vec<&'static str> {
+        self.seen().iter().map(|s| s.operation).collect()
+    }
+
+    pub fn count(&self, operation: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.operation == operation)
+            .count()
+    }
+
+    pub fn clear(&self) {
+        self.state.seen.lock().unwrap().clear();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The Lambda operation a REST request is, from its method and path.
+pub fn operation_of(method: &str, path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("POST", [_, "functions"]) => "CreateFunction",
+        ("GET", [_, "functions", _]) => "GetFunction",
+        ("GET", [_, "functions", _, "configuration"]) => "GetFunctionConfiguration",
+        ("PUT", [_, "functions", _, "code"]) => "UpdateFunctionCode",
+        ("POST", [_, "functions", _, "versions"]) => "PublishVersion",
+        ("GET", [_, "functions", _, "versions"]) => "ListVersionsByFunction",
+        ("POST", [_, "functions", _, "aliases"]) => "CreateAlias",
+        ("PUT", [_, "functions", _, "aliases", _]) => "UpdateAlias",
+        ("GET", [_, "functions", _, "aliases", _]) => "GetAlias",
+        _ => "Other",
+    }
+}
+
+/// Accepts connections until `stopped` fires; each is served by hyper.
+async fn serve(
+    listener: std::net::TcpListener,
+    upstream: SocketAddr,
+    state: Arc<State>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request| handle(request, upstream, state.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    upstream: SocketAddr,
+    state: Arc<State>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let operation = operation_of(parts.method.as_str(), &path);
+    let fault = {
+        let mut rules = state.rules.lock().unwrap();
+        rules
+            .iter_mut()
+            .find(|r| r.operation == operation && r.remaining > 0)
+            .map(|r| {
+                r.remaining -= 1;
+                r.fault.clone()
+            })
+    };
+    state.seen.lock().unwrap().push(Seen {
+        operation,
+        path: path.clone(),
+        body: body.to_vec(),
+        faulted: matches!(fault, Some(Fault::Error(..))),
+    });
+
+    if let Some(Fault::Error(status, kind, message)) = &fault {
+        let origin = if *status >= 500 { "Service" } else { "User" };
+        let body = serde_json::json!({"Type": origin, "message": message}).to_string();
+        let response = Response::builder()
+            .status(*status)
+            .header("Content-Type", "application/json")
+            .header("x-amzn-ErrorType", *kind)
+            .header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        return Ok(response);
+    }
+
+    let mut forward = Request::builder().method(parts.method).uri(&path);
+    *forward.headers_mut().unwrap() = end_to_end(&parts.headers);
+    let answer = xtask::util::http::send(upstream, forward.body(Full::new(body)).unwrap()).await;
+    let (parts, mut body) = match answer {
+        Ok(answer) => answer.into_parts(),
+        Err(err) => {
+            let response = Response::builder()
+                .status(502)
+                .body(Full::new(Bytes::from(format!("{err:#}"))))
+                .unwrap();
+            return Ok(response);
+        }
+    };
+    if let Some(Fault::Patch(fields)) = &fault {
+        body = patch(body, fields);
+    }
+    let mut response = Response::builder().status(parts.status);
+    *response.headers_mut().unwrap() = end_to_end(&parts.headers);
+    Ok(response.body(Full::new(body)).unwrap())
+}
+
+/// The headers without the ones about this hop's framing, which hyper sets for the next.
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    const FRAMING: [HeaderName; 4] = [CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, EXPECT];
+    let mut kept = headers.clone();
+    for name in &FRAMING {
+        kept.remove(name);
+    }
+    kept
+}
+
+/// Merges `fields` into the function configuration of a JSON answer (GetFunction nests it).
+fn patch(body: Bytes, fields: &Value) -> Bytes {
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let target = if json.get("Configuration").is_some() {
+        &mut json["Configuration"]
+    } else {
+        &mut json
+    };
+    if let (Some(target), Some(fields)) = (target.as_object_mut(), fields.as_object()) {
+        for (k, v) in fields {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    Bytes::from(serde_json::to_vec(&json).unwrap())
+}

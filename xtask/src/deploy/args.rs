@@ -1,0 +1,53 @@
+//! `cargo xtask deploy`'s flags. They live here, beside the rest of the command line, so
+//! `--help` and the workflow tests need no AWS SDK; `xtask-aws` parses the same struct.
+
+use std::path::PathBuf;
+
+use crate::lambda::Arch;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    about = "Upload the zip to an existing Lambda function (UpdateFunctionCode), safely and rerunnably"
+)]
+pub struct Args {
+    /// Function to update. Default: $LAMBDA_FUNCTION_NAME, then `[package.metadata.lambda]
+    /// function-name` in function/Cargo.toml.
+    #[arg(long, env = "LAMBDA_FUNCTION_NAME", value_name = "NAME")]
+    pub function_name: Option<String>,
+    /// Deploy this zip instead of building `target/lambda/<arch>/bootstrap.zip`.
+    #[arg(long, value_name = "PATH")]
+    pub zip: Option<PathBuf>,
+    /// Architecture of the artifact [default: `[package.metadata.lambda] arch`, else x86_64].
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// AWS region (default: AWS_REGION, then the profile's region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config (SSO, assume-role, credential_process, ...).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send requests here instead of AWS (LocalStack, moto). AWS_ENDPOINT_URL works too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Publish a version of exactly the uploaded code (PublishVersion with its CodeSha256).
+    #[arg(long)]
+    pub publish: bool,
+    /// Point this alias at the published version, creating it if missing (implies --publish).
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Upload even when the function already runs this exact zip.
+    #[arg(long)]
+    pub force: bool,
+    /// Validate everything (UpdateFunctionCode with DryRun) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Create the function (provided.al2023, handler bootstrap) if it does not exist.
+    #[arg(long, requires = "role")]
+    pub create: bool,
+    /// Execution role for --create.
+    #[arg(long, value_name = "ARN", requires = "create")]
+    pub role: Option<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,81 @@
+//! The Lambda API operations `deploy` calls: one list for the code that makes the calls and for
+//! the IAM policy that allows them (`cargo xtask iam-policy`), so the two cannot drift.
+//!
+//! Checked from both sides in `xtask-aws`: a unit test reads its Lambda calls from the source
+//! and compares them with this list, and the deploy tests check that every request a deploy
+//! sends, whatever the scenario, is for an operation listed here.
+
+macro_rules! operations {
+    ($($(#[$doc:meta])* $op:ident,)*) => {
+        /// One Lambda API operation `deploy` may call.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $($(#[$doc])* $op,)*
+        }
+
+        impl Operation {
+            /// Every operation, in the order the permissions policy lists them.
+            pub const ALL: &'static [Operation] = &[$(Operation::$op,)*];
+
+            /// The operation's name in the Lambda API (and in the SDK's request metadata).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$op => stringify!($op),)*
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    /// Reads the function; also polls an update until it settles.
+    GetFunction,
+    UpdateFunctionCode,
+    /// `--publish` and `--alias`.
+    PublishVersion,
+    /// `--alias`, when the alias exists.
+    UpdateAlias,
+    /// `--alias`, when it does not.
+    CreateAlias,
+    /// `--create` only.
+    CreateFunction,
+}
+
+impl Operation {
+    /// The IAM action that allows it, e.g. `lambda:UpdateFunctionCode`.
+    pub fn iam_action(self) -> String {
+        format!("lambda:{}", self.name())
+    }
+
+    /// Needed to deploy to a function that already exists: everything but CreateFunction,
+    /// which `--create` uses (and which also needs `iam:PassRole` on the execution role).
+    pub fn updates_existing(self) -> bool {
+        self != Operation::CreateFunction
+    }
+
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.iter().copied().find(|op| op.name() == name)
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_iam_actions() {
+        assert_eq!(Operation::UpdateFunctionCode.name(), "UpdateFunctionCode");
+        assert_eq!(Operation::GetFunction.iam_action(), "lambda:GetFunction");
+        for op in Operation::ALL {
+            assert_eq!(Operation::from_name(op.name()), Some(*op));
+        }
+        assert_eq!(Operation::from_name("DeleteFunction"), None);
+        assert!(!Operation::CreateFunction.updates_existing());
+    }
+}
