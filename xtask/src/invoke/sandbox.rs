@@ -25,7 +25,10 @@ const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// A started bootstrap with its own Runtime API server.
 pub(crate) struct Sandbox {
     child: Child,
+    /// The bootstrap's pid, which is also its process group's id.
     pid: u32,
+    /// The process group was sent SIGKILL: nothing of this environment runs any more.
+    group_ended: bool,
     spawned: Instant,
     api: mpsc::UnboundedReceiver<ApiMsg>,
     events: mpsc::Sender<PendingEvent>,
@@ -60,6 +63,7 @@ impl Sandbox {
             .stderr(stderr)
             .kill_on_drop(true);
         die_with_parent(&mut command);
+        own_process_group(&mut command);
         let spawned = Instant::now();
         let child = match command.spawn() {
             Ok(child) => child,
@@ -86,6 +90,7 @@ impl Sandbox {
         Ok(Sandbox {
             child,
             pid,
+            group_ended: false,
             spawned,
             api: server.api,
             events: server.events,
@@ -113,9 +118,29 @@ impl Sandbox {
     }
 
     async fn kill(&mut self) {
+        self.end_group();
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
         self.dead = true;
+    }
+
+    /// Sends SIGKILL to the bootstrap's process group: the bootstrap and every process it
+    /// started (unless one left the group), as Lambda ends the whole environment. Done once, before the bootstrap is reaped where we can: while it is
+    /// unreaped its pid is the group's for sure. After it exited by itself the group's id
+    /// stays reserved as long as any member lives, so the signal still reaches only ours.
+    fn end_group(&mut self) {
+        if self.group_ended {
+            return;
+        }
+        self.group_ended = true;
+        // Never 0 or 1 (our own group, or every process): only a real child's pid.
+        let Ok(pgid) = libc::pid_t::try_from(self.pid) else {
+            return;
+        };
+        if pgid > 1 {
+            // SAFETY: killpg has no memory-safety preconditions.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
     }
 
     fn sample_memory(&mut self) {
@@ -230,6 +255,8 @@ impl Sandbox {
         let error = match how {
             Ended::Exited(exit) => {
                 self.dead = true;
+                // What it started dies with it, as its environment would.
+                self.end_group();
                 // An answer sent just before exiting still counts.
                 if let Some(outcome) = self.drain_answer(request_id) {
                     return outcome;
@@ -292,6 +319,7 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // `stop` is the tidy way; this covers early returns and cancellation.
         self.server.abort();
+        self.end_group();
         let _ = self.child.start_kill();
     }
 }
@@ -326,11 +354,28 @@ fn log_stdio(quiet: bool) -> Result<(Stdio, Stdio)> {
 }
 
 /// The bootstrap must not outlive us, even if we are killed without a chance to clean up.
+/// (What it starts itself ends with its process group, see [`own_process_group`], but would
+/// survive our being killed by SIGKILL: the death signal is not inherited.)
 fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+/// The bootstrap leads a process group of its own, so that it ends with everything it
+/// started (`Sandbox::end_group`). That makes it a background job of our terminal, which
+/// with `stty tostop` would stop it (SIGTTOU) at its first log line: it ignores that signal,
+/// which lets the write through.
+fn own_process_group(command: &mut Command) {
+    command.process_group(0);
+    // SAFETY: signal is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
             Ok(())
         });
     }

@@ -70,6 +70,30 @@ fn main() {
                 let (status, _) = call(&api, "POST", "/2018-06-01/runtime/invocation/nope/response", b"1");
                 respond(format!("\"{}\"", status.lines().next().unwrap_or_default()).as_bytes());
             }
+            // "spawn:FILE", "spawn-and-sleep:FILE", "spawn-and-exit:FILE": start a child
+            // process (a long `sleep`), write its pid to FILE, then answer with the pid, run
+            // past any timeout, or exit.
+            _ if body.starts_with(b"\"spawn") => {
+                let text = String::from_utf8_lossy(&body[1..body.len() - 1]).into_owned();
+                let (what, file) = text.split_once(':').expect("spawn…:FILE");
+                let child = std::process::Command::new("/bin/sleep")
+                    .arg("120")
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("starting /bin/sleep");
+                let pid = child.id().to_string();
+                std::fs::write(format!("{file}.part"), &pid).unwrap();
+                std::fs::rename(format!("{file}.part"), file).unwrap();
+                match what {
+                    "spawn" => {
+                        respond(pid.as_bytes());
+                    }
+                    "spawn-and-exit" => std::process::exit(3),
+                    _ => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
+                }
+            }
             _ => {
                 respond(&body);
             }

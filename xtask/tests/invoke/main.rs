@@ -4,10 +4,12 @@
 //! - `fixture`: the fixture runtime and its zip
 //! - `run`: one-off runs (events from arguments, files, stdin), failures, arm64
 //! - `serve`: `--serve`, the emulator endpoint, and a running server for the other tests
+//! - `group`: a bootstrap's children end with it
 
 #[path = "../common/mod.rs"]
 mod common;
 mod fixture;
+mod group;
 mod run;
 mod serve;
 

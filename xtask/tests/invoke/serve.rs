@@ -2,9 +2,9 @@
 //! for the tests of the endpoint.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,33 +12,117 @@ use serde_json::Value;
 use crate::common::*;
 use crate::*;
 
-/// A running `invoke --serve`, stopped with SIGTERM on drop.
-struct Server {
-    child: std::process::Child,
-    url_port: u16,
+/// The emulator's invoke path, for any function name.
+pub(crate) const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
+
+/// An HTTP answer: the status code, the head (lower-cased) and the body.
+pub(crate) type Answer = (u16, String, Vec<u8>);
+
+/// `xtask invoke --serve --port 0 --json --zip ZIP ARGS`, with TMPDIR `tmp` and the given
+/// stdout and stderr.
+pub(crate) fn spawn_serve(
+    zip: &Path,
+    tmp: &Path,
+    args: &[&str],
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Child {
+    xtask()
+        .args(["invoke", "--serve", "--port", "0", "--json"])
+        .args(zip_arg(zip))
+        .args(args)
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// The first line on the server's stdout, `{"url":…,"port":…}`, read byte by byte so nothing
+/// after it is consumed; returns the port.
+pub(crate) fn read_address(stdout: &mut ChildStdout) -> u16 {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).expect("reading the server's stdout") == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let first: Value = serde_json::from_slice(&line)
+        .unwrap_or_else(|e| panic!("the server prints its address first ({e}): {}", text(&line)));
+    assert!(
+        first["url"].as_str().unwrap().ends_with(INVOKE_PATH),
+        "{first}"
+    );
+    first["port"].as_u64().unwrap() as u16
+}
+
+/// One HTTP/1.1 POST with `headers`, answered within `wait`.
+pub(crate) fn post(
+    to: impl ToSocketAddrs,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    wait: Duration,
+) -> Answer {
+    let mut s = TcpStream::connect(to).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    // A refused request may be answered before its body is read.
+    let _ = s.write_all(body);
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)
+        .unwrap_or_else(|e| panic!("no answer to POST {path} within {wait:?}: {e}"));
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {:?}", text(&buf)));
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_ascii_lowercase(), buf[split + 4..].to_vec())
+}
+
+/// `kill -SIGNAL pid`.
+pub(crate) fn signal(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// A running `invoke --serve`, its stdout read as JSON records, killed on drop.
+pub(crate) struct Server {
+    child: Child,
+    pub port: u16,
     records: std::sync::mpsc::Receiver<Value>,
     stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
-    fn start(zip: &Path, tmp: &Path) -> Server {
-        let mut child = xtask()
-            .args(["invoke", "--serve", "--port", "0", "--json"])
-            .args(zip_arg(zip))
-            .env("TMPDIR", tmp)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    pub(crate) fn start(zip: &Path, tmp: &Path) -> Server {
+        Server::start_with(zip, tmp, &[])
+    }
+
+    pub(crate) fn start_with(zip: &Path, tmp: &Path, args: &[&str]) -> Server {
+        let mut child = spawn_serve(zip, tmp, args, Stdio::piped(), Stdio::piped());
         let mut stderr = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut s = String::new();
             let _ = stderr.read_to_string(&mut s);
             s
         });
+        let mut stdout = child.stdout.take().unwrap();
+        let port = read_address(&mut stdout);
         let (tx, records) = std::sync::mpsc::channel::<Value>();
-        let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
@@ -47,60 +131,50 @@ impl Server {
                 }
             }
         });
-        let first = records
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server prints its address");
-        assert!(first["url"]
-            .as_str()
-            .unwrap()
-            .ends_with("/2015-03-31/functions/function/invocations"));
         Server {
             child,
-            url_port: first["port"].as_u64().unwrap() as u16,
+            port,
             records,
             stderr: Some(stderr),
         }
     }
 
-    /// One HTTP/1.1 exchange: (status code, headers, body).
-    fn post(&self, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.url_port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
+    /// One HTTP/1.1 exchange on 127.0.0.1.
+    pub(crate) fn post(&self, path: &str, body: &[u8]) -> Answer {
+        post(
+            ("127.0.0.1", self.port),
+            path,
+            &[],
+            body,
+            Duration::from_secs(30),
         )
-        .unwrap();
-        // A refused request may be answered before its body is read.
-        let _ = s.write_all(body);
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).unwrap();
-        let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, head.to_ascii_lowercase(), buf[split + 4..].to_vec())
     }
 
-    fn invoke(&self, body: &[u8]) -> (u16, String, Vec<u8>) {
-        self.post("/2015-03-31/functions/function/invocations", body)
+    pub(crate) fn invoke(&self, body: &[u8]) -> Answer {
+        self.post(INVOKE_PATH, body)
     }
 
-    fn record(&self) -> Value {
+    pub(crate) fn record(&self) -> Value {
         self.records.recv_timeout(Duration::from_secs(30)).unwrap()
     }
 
     /// SIGTERM, as a service manager stops it; returns its stderr.
-    fn stop(mut self) -> String {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+    pub(crate) fn stop(self) -> String {
+        self.stop_with("TERM")
+    }
+
+    /// Stops it with `sig`, which it must take as a request to stop; returns its stderr.
+    pub(crate) fn stop_with(self, sig: &str) -> String {
+        signal(self.child.id(), sig);
+        self.finish()
+    }
+
+    /// Waits for it to exit, which it must do with success; returns its stderr.
+    pub(crate) fn finish(mut self) -> String {
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-        self.stderr.take().unwrap().join().unwrap()
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert!(status.success(), "{status:?}\n{stderr}");
+        stderr
     }
 }
 
