@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            crate::util::status::stderr_line(format!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }

@@ -11,10 +11,12 @@
 //! - `sandbox`: one started bootstrap, invoked again and again
 //! - `runtime_api`: the Runtime API server the bootstrap talks to
 //! - `invocation`: what one invocation came to, and its REPORT line
-//! - `output`: printing an invocation
+//! - `output`: what an invocation prints
+//! - `console`: where it goes (in place, through outlets that never wait, or nowhere)
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint
 //! - `http`: the HTTP/1 plumbing both servers share
 
+mod console;
 mod events;
 mod function;
 mod http;
@@ -32,6 +34,7 @@ use std::time::Duration;
 use anyhow::Result;
 use hyper::body::Bytes;
 
+pub(crate) use console::Console;
 pub(crate) use function::{find_qemu_aarch64, Function, Settings, StaticCheck};
 pub(crate) use invocation::{Invocation, InvocationOutcome};
 pub(crate) use sandbox::Sandbox;
@@ -39,8 +42,7 @@ pub(crate) use sandbox::Sandbox;
 use crate::build;
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
-use crate::util::status::status;
-use output::print_invocation;
+use crate::util::status::stderr_line;
 use sandbox::warm;
 
 #[derive(Debug, clap::Args)]
@@ -110,7 +112,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             name: args.function_name.clone(),
             memory_mb: args.memory,
             timeout: Duration::from_secs(args.timeout),
-            quiet: false,
         },
         if args.allow_dynamic {
             StaticCheck::Skip
@@ -121,7 +122,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         if args.serve {
-            serve::serve(&function, args.port, args.json).await
+            serve::serve(&function, args.port, args.json, &Console::detached()?).await
         } else {
             invoke_all(&function, events, args.json).await
         }
@@ -134,24 +135,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// Sends the events one after another to one warm process (a new one after a crash
 /// or timeout); exit status 1 if any invocation failed.
 async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Result<ExitCode> {
+    let console = Console::Direct;
     let mut sandbox: Option<Sandbox> = None;
     let mut failed = 0;
     let total = events.len();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     for event in events {
-        let env = warm(&mut sandbox, function).await?;
+        let env = warm(&mut sandbox, function, &console).await?;
         let invocation = tokio::select! {
             invocation = env.invoke(event) => invocation,
             () = &mut shutdown => {
-                status("Stopped", "on signal");
+                console.status("Stopped", "on signal");
                 if let Some(env) = sandbox {
                     env.stop().await;
                 }
                 return Ok(ExitCode::from(130));
             }
         };
-        print_invocation(&invocation, function.settings.memory_mb, json, true)?;
+        console.invocation(&invocation, function.settings.memory_mb, json, true)?;
         if !invocation.succeeded() {
             failed += 1;
         }
@@ -160,17 +162,18 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
         env.stop().await;
     }
     if failed > 0 {
-        eprintln!(
+        stderr_line(format!(
             "error: {failed} of {total} invocation{} failed",
             if total == 1 { "" } else { "s" }
-        );
+        ));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call, not on
-/// first poll, so a signal right after start-up is not lost.
+/// Resolves on SIGINT, SIGTERM or SIGHUP (the terminal went away): each asks us to stop,
+/// and stopping cleans up. The handlers are installed by this call, not on first poll, so
+/// a signal right after start-up is not lost.
 fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, Signal, SignalKind};
     async fn wait(signal: std::io::Result<Signal>) {
@@ -183,10 +186,12 @@ fn shutdown_signal() -> impl Future<Output = ()> {
     }
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());
+    let hangup = signal(SignalKind::hangup());
     async move {
         tokio::select! {
             () = wait(interrupt) => {}
             () = wait(terminate) => {}
+            () = wait(hangup) => {}
         }
     }
 }

@@ -1,7 +1,6 @@
 //! One execution environment: a running bootstrap and its Runtime API. It stays warm
 //! across invocations and is replaced after a crash or a timeout, as Lambda replaces one.
 
-use std::os::fd::AsFd;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,12 +9,12 @@ use hyper::body::Bytes;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use super::console::Console;
 use super::function::Function;
 use super::invocation::{Invocation, InvocationError, InvocationOutcome};
 use super::runtime_api::{ApiMsg, PendingEvent, Server, NEXT_PATH};
 use crate::lambda::INIT_LIMIT;
 use crate::util::ids::new_request_id;
-use crate::util::status::status;
 use crate::util::time::epoch_ms;
 
 /// Peak memory is sampled this often while an invocation runs, so a process
@@ -51,10 +50,10 @@ enum Ended {
 }
 
 impl Sandbox {
-    /// Starts the bootstrap as Lambda would; it initialises until its first `/next`.
-    pub(crate) async fn start(function: &Function) -> Result<Sandbox> {
-        let quiet = function.settings.quiet;
-        let (stdout, stderr) = log_stdio(quiet)?;
+    /// Starts the bootstrap as Lambda would; it initialises until its first `/next`. Its
+    /// logs and our status line go to `console`.
+    pub(crate) async fn start(function: &Function, console: &Console) -> Result<Sandbox> {
+        let (stdout, stderr) = console.function_stdio()?;
         let server = Server::start().await?;
         let mut command = function.command(server.addr);
         command
@@ -72,21 +71,22 @@ impl Sandbox {
                 return Err(err).with_context(|| format!("starting {}", function.program()));
             }
         };
+        // The pipe ends the function writes to belong to it alone now: the forwarder of its
+        // logs sees their end when it ends.
+        drop(command);
         let pid = child.id().unwrap_or_default();
-        if !quiet {
-            status(
-                "Starting",
-                format!(
-                    "bootstrap (pid {pid}{}), Runtime API on {}",
-                    if function.is_emulated() {
-                        ", under qemu-aarch64"
-                    } else {
-                        ""
-                    },
-                    server.addr
-                ),
-            );
-        }
+        console.status(
+            "Starting",
+            format!(
+                "bootstrap (pid {pid}{}), Runtime API on {}",
+                if function.is_emulated() {
+                    ", under qemu-aarch64"
+                } else {
+                    ""
+                },
+                server.addr
+            ),
+        );
         Ok(Sandbox {
             child,
             pid,
@@ -328,29 +328,17 @@ impl Drop for Sandbox {
 pub(super) async fn warm<'a>(
     slot: &'a mut Option<Sandbox>,
     function: &Function,
+    console: &Console,
 ) -> Result<&'a mut Sandbox> {
     let alive = slot.as_mut().is_some_and(Sandbox::is_alive);
     if !alive {
         if let Some(old) = slot.take() {
             old.stop().await;
         }
-        *slot = Some(Sandbox::start(function).await?);
+        *slot = Some(Sandbox::start(function, console).await?);
     }
     slot.as_mut()
         .context("no execution environment could be started")
-}
-
-/// Where the function's stdout and stderr go. Lambda sends both alike to the logs; here
-/// both go to our stderr, keeping stdout for responses (or nowhere, when quiet).
-fn log_stdio(quiet: bool) -> Result<(Stdio, Stdio)> {
-    if quiet {
-        return Ok((Stdio::null(), Stdio::null()));
-    }
-    let logs = std::io::stderr()
-        .as_fd()
-        .try_clone_to_owned()
-        .context("duplicating stderr for the function's logs")?;
-    Ok((Stdio::from(logs), Stdio::inherit()))
 }
 
 /// The bootstrap must not outlive us, even if we are killed without a chance to clean up.

@@ -1,7 +1,6 @@
 //! `--serve`: the Runtime Interface Emulator's invoke endpoint, in front of one warm
 //! sandbox, until a signal stops us.
 
-use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
@@ -12,15 +11,14 @@ use hyper::{Method, Request, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+use super::console::Console;
 use super::events::request_too_large_message;
 use super::function::{Function, VERSION};
 use super::http::{accept_loop, json_reply, read_capped, Reply};
 use super::invocation::{error_json, Invocation};
-use super::output::print_invocation;
 use super::sandbox::{warm, Sandbox};
 use super::shutdown_signal;
 use crate::lambda::MAX_PAYLOAD_BYTES;
-use crate::util::status::status;
 
 /// The Runtime Interface Emulator's endpoint, which AWS SDKs and curl can call.
 const RIE_INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
@@ -32,7 +30,12 @@ struct Job {
 }
 
 /// Serves the Runtime Interface Emulator's invoke endpoint until a signal stops us.
-pub(super) async fn serve(function: &Function, port: u16, json: bool) -> Result<ExitCode> {
+pub(super) async fn serve(
+    function: &Function,
+    port: u16,
+    json: bool,
+    console: &Console,
+) -> Result<ExitCode> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .with_context(|| {
@@ -44,15 +47,10 @@ pub(super) async fn serve(function: &Function, port: u16, json: bool) -> Result<
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let url = format!("http://{addr}{RIE_INVOKE_PATH}");
-    status("Listening", &url);
+    console.status("Listening", &url);
     if json {
-        let mut stdout = std::io::stdout().lock();
-        serde_json::to_writer(
-            &mut stdout,
-            &serde_json::json!({"url": url, "port": addr.port()}),
-        )?;
-        stdout.write_all(b"\n")?;
-        stdout.flush()?;
+        let address = serde_json::json!({"url": url, "port": addr.port()});
+        console.result_line(address.to_string().as_bytes())?;
     }
     let (jobs, mut queue) = mpsc::channel::<Job>(64);
     let acceptor = tokio::spawn(accept_loop(listener, move |req| {
@@ -65,10 +63,10 @@ pub(super) async fn serve(function: &Function, port: u16, json: bool) -> Result<
             Some(job) = queue.recv() => job,
             () = &mut shutdown => break,
         };
-        let env = match warm(&mut sandbox, function).await {
+        let env = match warm(&mut sandbox, function, console).await {
             Ok(env) => env,
             Err(err) => {
-                eprintln!("error: {err:#}");
+                console.error(&err);
                 drop(job);
                 continue;
             }
@@ -77,14 +75,15 @@ pub(super) async fn serve(function: &Function, port: u16, json: bool) -> Result<
             invocation = env.invoke(job.event) => invocation,
             () = &mut shutdown => break,
         };
-        print_invocation(&invocation, function.settings.memory_mb, json, false)?;
+        console.invocation(&invocation, function.settings.memory_mb, json, false)?;
         let _ = job.reply.send(invocation);
     }
-    status("Stopped", "on signal");
+    console.status("Stopped", "on signal");
     acceptor.abort();
     if let Some(env) = sandbox {
         env.stop().await;
     }
+    console.flush();
     Ok(ExitCode::SUCCESS)
 }
 

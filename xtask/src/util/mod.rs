@@ -3,6 +3,7 @@
 pub mod digest;
 pub mod fs;
 pub mod ids;
+pub mod outlet;
 pub mod process;
 pub mod runtime;
 pub mod scratch;

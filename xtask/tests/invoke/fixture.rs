@@ -70,6 +70,13 @@ fn main() {
                 let (status, _) = call(&api, "POST", "/2018-06-01/runtime/invocation/nope/response", b"1");
                 respond(format!("\"{}\"", status.lines().next().unwrap_or_default()).as_bytes());
             }
+            // "log:…": the event on stdout and on stderr (both are the function's logs),
+            // then as the answer.
+            _ if body.starts_with(b"\"log:") => {
+                println!("fixture stdout: {}", String::from_utf8_lossy(&body));
+                eprintln!("fixture stderr: {}", String::from_utf8_lossy(&body));
+                respond(&body);
+            }
             // "spawn:FILE", "spawn-and-sleep:FILE", "spawn-and-exit:FILE": start a child
             // process (a long `sleep`), write its pid to FILE, then answer with the pid, run
             // past any timeout, or exit.

@@ -5,11 +5,13 @@
 //! - `run`: one-off runs (events from arguments, files, stdin), failures, arm64
 //! - `serve`: `--serve`, the emulator endpoint, and a running server for the other tests
 //! - `group`: a bootstrap's children end with it
+//! - `output`: `--serve` with closed or unread stdout and stderr, and signals
 
 #[path = "../common/mod.rs"]
 mod common;
 mod fixture;
 mod group;
+mod output;
 mod run;
 mod serve;
 

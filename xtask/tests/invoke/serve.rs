@@ -139,6 +139,10 @@ impl Server {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// One HTTP/1.1 exchange on 127.0.0.1.
     pub(crate) fn post(&self, path: &str, body: &[u8]) -> Answer {
         post(
