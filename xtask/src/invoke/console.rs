@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use super::invocation::Invocation;
+use super::logs::FunctionLogs;
 use super::output::invocation_output;
 use crate::util::outlet::Outlet;
 use crate::util::status::{status, status_line, stderr_line};
@@ -24,7 +25,8 @@ pub(crate) enum Console {
     Direct,
     /// `--serve`: everything through [`Outlet`]s, so a reader that is slow, absent or gone
     /// never stalls or ends serving (lines are dropped instead, and counted). The
-    /// function's stdout and stderr come through a pipe of ours into the stderr outlet.
+    /// function's stdout and stderr come through a pipe of ours into the stderr outlet
+    /// ([`FunctionLogs`]).
     Detached { stdout: Outlet, stderr: Outlet },
     /// Nothing is shown (benchmarks).
     Quiet,
@@ -98,28 +100,22 @@ impl Console {
         Ok(())
     }
 
-    /// The bootstrap's stdout and stderr, as Lambda takes both to the function's logs.
-    pub(crate) fn function_stdio(&self) -> Result<(Stdio, Stdio)> {
+    /// The bootstrap's stdout and stderr, as Lambda takes both to the function's logs, and
+    /// what forwards them when they do not go straight to our stderr.
+    pub(super) fn function_stdio(&self) -> Result<(Stdio, Stdio, Option<FunctionLogs>)> {
         match self {
             Console::Direct => {
                 let logs = std::io::stderr()
                     .as_fd()
                     .try_clone_to_owned()
                     .context("duplicating stderr for the function's logs")?;
-                Ok((Stdio::from(logs), Stdio::inherit()))
+                Ok((Stdio::from(logs), Stdio::inherit(), None))
             }
             Console::Detached { stderr, .. } => {
-                let (reader, writer) =
-                    std::io::pipe().context("opening a pipe for the function's logs")?;
-                let writer_too = writer
-                    .try_clone()
-                    .context("duplicating the pipe for the function's logs")?;
-                stderr
-                    .forward(reader)
-                    .context("starting the forwarder of the function's logs")?;
-                Ok((Stdio::from(writer), Stdio::from(writer_too)))
+                let (stdout, stderr, logs) = FunctionLogs::start(stderr)?;
+                Ok((stdout, stderr, Some(logs)))
             }
-            Console::Quiet => Ok((Stdio::null(), Stdio::null())),
+            Console::Quiet => Ok((Stdio::null(), Stdio::null(), None)),
         }
     }
 

@@ -12,7 +12,8 @@
 //! - `runtime_api`: the Runtime API server the bootstrap talks to
 //! - `invocation`: what one invocation came to, and its REPORT line
 //! - `output`: what an invocation prints
-//! - `console`: where it goes (in place, through outlets that never wait, or nowhere)
+//! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
+//!   and `logs`: the function's logs on their way through a pipe of ours
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint
 //! - `http`: the HTTP/1 plumbing both servers share
 
@@ -21,6 +22,7 @@ mod events;
 mod function;
 mod http;
 mod invocation;
+mod logs;
 mod output;
 mod runtime_api;
 mod sandbox;

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use super::console::Console;
 use super::function::Function;
 use super::invocation::{Invocation, InvocationError, InvocationOutcome};
+use super::logs::FunctionLogs;
 use super::runtime_api::{ApiMsg, PendingEvent, Server, NEXT_PATH};
 use crate::lambda::INIT_LIMIT;
 use crate::util::ids::new_request_id;
@@ -26,6 +27,8 @@ pub(crate) struct Sandbox {
     child: Child,
     /// The bootstrap's pid, which is also its process group's id.
     pid: u32,
+    /// Its stdout and stderr on their way to our stderr, when they go through us.
+    logs: Option<FunctionLogs>,
     /// The process group was sent SIGKILL: nothing of this environment runs any more.
     group_ended: bool,
     spawned: Instant,
@@ -53,7 +56,7 @@ impl Sandbox {
     /// Starts the bootstrap as Lambda would; it initialises until its first `/next`. Its
     /// logs and our status line go to `console`.
     pub(crate) async fn start(function: &Function, console: &Console) -> Result<Sandbox> {
-        let (stdout, stderr) = console.function_stdio()?;
+        let (stdout, stderr, logs) = console.function_stdio()?;
         let server = Server::start().await?;
         let mut command = function.command(server.addr);
         command
@@ -90,6 +93,7 @@ impl Sandbox {
         Ok(Sandbox {
             child,
             pid,
+            logs,
             group_ended: false,
             spawned,
             api: server.api,
@@ -303,6 +307,10 @@ impl Sandbox {
     ) -> Invocation {
         if !self.dead {
             self.sample_memory();
+        }
+        // What the function logged before it answered comes before what we print about it.
+        if let Some(logs) = &self.logs {
+            logs.catch_up();
         }
         Invocation {
             request_id,

@@ -19,7 +19,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -30,8 +30,8 @@ use super::status::status_line;
 const MAX_QUEUED_LINES: usize = 1024;
 /// …and at most this many bytes (a line may hold a 6 MB payload; an empty queue takes any).
 const MAX_QUEUED_BYTES: usize = 16 << 20;
-/// What [`Outlet::forward`] reads is cut into lines of about this length at most, so an
-/// output that never ends its line cannot take up memory without bound.
+/// [`Lines`] cuts what it reads into lines of this length at most, so an output that never
+/// ends its line cannot take up memory without bound.
 const MAX_LINE_BYTES: usize = 64 << 10;
 
 /// A handle to one output stream and its writer thread; clones write to the same stream.
@@ -178,28 +178,6 @@ impl Outlet {
     pub fn dropped(&self) -> u64 {
         self.shared.lock().dropped
     }
-
-    /// Copies what `reader` gives (another process's output) into this outlet, line by
-    /// line, on a thread of its own, until `reader` ends.
-    pub fn forward(&self, mut reader: impl Read + Send + 'static) -> io::Result<()> {
-        let outlet = self.clone();
-        std::thread::Builder::new()
-            .name(format!("{} forwarder", self.shared.name))
-            .spawn(move || {
-                let mut lines = Lines::default();
-                let mut buf = vec![0; 16 << 10];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => lines.push(&buf[..n], &mut |line| outlet.line(line)),
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => break,
-                    }
-                }
-                lines.finish(&mut |line| outlet.line(line));
-            })?;
-        Ok(())
-    }
 }
 
 impl Clone for Outlet {
@@ -290,15 +268,16 @@ impl Shared {
     }
 }
 
-/// Cuts a byte stream into lines, each with its newline; a line longer than
-/// [`MAX_LINE_BYTES`] without one is cut there, each piece a line of its own.
+/// Cuts a byte stream read piece by piece into lines, each with its newline; a line longer
+/// than [`MAX_LINE_BYTES`] without one is cut there, each piece a line of its own.
 #[derive(Default)]
-struct Lines {
+pub struct Lines {
     pending: Vec<u8>,
 }
 
 impl Lines {
-    fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(Vec<u8>)) {
+    /// The lines `chunk` completes, to `emit`; the rest waits for the next chunk.
+    pub fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(Vec<u8>)) {
         while let Some(end) = chunk.iter().position(|&b| b == b'\n') {
             self.pending.extend_from_slice(&chunk[..=end]);
             emit(std::mem::take(&mut self.pending));
@@ -312,15 +291,17 @@ impl Lines {
     }
 
     /// What is left when the stream ends: a last line without its newline.
-    fn finish(self, emit: &mut impl FnMut(Vec<u8>)) {
+    pub fn finish(&mut self, emit: &mut impl FnMut(Vec<u8>)) {
         if !self.pending.is_empty() {
-            emit(self.pending);
+            emit(std::mem::take(&mut self.pending));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
 
     #[test]

@@ -224,7 +224,18 @@ fn serve_answers_the_emulator_endpoint_over_http() {
 
     let pid = first["pid"].as_u64().unwrap();
     let stderr = server.stop();
-    assert_eq!(report_lines(&stderr).len(), 3, "{stderr}");
+    let reports = report_lines(&stderr);
+    assert_eq!(reports.len(), 3, "{stderr}");
+    // The function's log line for each invocation it handled comes before its REPORT line,
+    // as on Lambda.
+    for report in reports.iter().filter(|r| !r.contains("Status: error")) {
+        let id = report.split(' ').nth(2).unwrap();
+        let logged = stderr.find(&format!("echoing event request_id={id}"));
+        assert!(
+            logged.is_some_and(|at| at < stderr.find(report).unwrap()),
+            "{stderr}"
+        );
+    }
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),
         "{pid} left running"
