@@ -14,14 +14,17 @@
 //! - `output`: what an invocation prints
 //! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
 //!   and `logs`: the function's logs on their way through a pipe of ours
-//! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint
+//! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
+//!   answered as the Invoke API answers (`endpoint`)
 //! - `http`: the HTTP/1 plumbing both servers share
 
 mod console;
+mod endpoint;
 mod events;
 mod function;
 mod http;
 mod invocation;
+mod listen;
 mod logs;
 mod output;
 mod runtime_api;

@@ -155,7 +155,12 @@ impl Sandbox {
 
     /// Serves one event and waits for the runtime's answer, the timeout, or the process's end.
     pub(crate) async fn invoke(&mut self, event: Bytes) -> Invocation {
-        let request_id = new_request_id();
+        self.invoke_as(new_request_id(), event).await
+    }
+
+    /// [`invoke`](Self::invoke) under a request id given beforehand (to a caller of the
+    /// Invoke API that does not wait for the answer).
+    pub(crate) async fn invoke_as(&mut self, request_id: String, event: Bytes) -> Invocation {
         let mut init_duration = None;
         if !self.ready {
             match self.initialise(&request_id).await {

@@ -6,7 +6,9 @@
 //! - `serve`: `--serve`, the emulator endpoint, and a running server for the other tests
 //! - `group`: a bootstrap's children end with it
 //! - `output`: `--serve` with closed or unread stdout and stderr, and signals
+//! - `api`: the endpoint as AWS SDKs and CLIs see it (boto3, the AWS CLI, IPv6 localhost)
 
+mod api;
 #[path = "../common/mod.rs"]
 mod common;
 mod fixture;

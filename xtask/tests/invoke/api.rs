@@ -1,0 +1,223 @@
+//! The emulator endpoint as AWS SDKs and CLIs see it: boto3 (from the virtualenv moto is
+//! installed in), raw HTTP over IPv6 localhost, and a request caught waiting by a shutdown.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::serve::{post, signal, Server, INVOKE_PATH};
+use crate::*;
+
+/// The workspace virtualenv's python; boto3 is there as moto's dependency.
+fn venv_python() -> PathBuf {
+    let python = xtask::dev::tools::venv().join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run `cargo xtask test`, which installs moto (and boto3 with it)",
+        python.display()
+    );
+    python
+}
+
+/// An environment with made-up credentials and no user configuration, for AWS clients.
+fn aws_env(command: &mut Command, home: &Path) {
+    command
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_LAMBDA");
+}
+
+/// Runs `script` with boto3's Lambda client `lam` on the server's endpoint, one attempt per
+/// call; the script prints one JSON document, returned here.
+fn boto3(port: u16, script: &str) -> Value {
+    let home = tempfile::tempdir().unwrap();
+    let program = format!(
+        "import base64, json, boto3, botocore.config, botocore.exceptions\n\
+         lam = boto3.client('lambda', endpoint_url='http://127.0.0.1:{port}', \
+         config=botocore.config.Config(retries={{'total_max_attempts': 1}}, read_timeout=60))\n\
+         def error(e):\n    \
+             return {{'code': e.response['Error']['Code'], 'message': e.response['Error']['Message'], \
+             'status': e.response['ResponseMetadata']['HTTPStatusCode'], 'class': type(e).__name__}}\n\
+         {script}\n"
+    );
+    let mut command = Command::new(venv_python());
+    command.args(["-c", &program]);
+    aws_env(&mut command, home.path());
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        text(&out.stderr),
+        program
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
+}
+
+#[test]
+fn boto3_sees_lambdas_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&built_zip("x86_64"), tmp.path());
+
+    let got = boto3(
+        server.port,
+        "r = lam.invoke(FunctionName='function', Payload=b'{\"via\":\"boto3\"}')\n\
+         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode(), \
+         'version': r.get('ExecutedVersion')}))",
+    );
+    assert_eq!(got["status"], 200, "{got}");
+    assert_eq!(
+        got["payload"],
+        echo_response("{\n    \"via\": \"boto3\"\n}"),
+        "{got}"
+    );
+    assert_eq!(got["version"], "$LATEST");
+    server.record();
+
+    // Over the 6 MB request limit: the error and message Lambda answers with.
+    let got = boto3(
+        server.port,
+        "try:\n    lam.invoke(FunctionName='function', Payload=b'\"' + b'x' * 7_000_000 + b'\"')\n    \
+             print(json.dumps(None))\n\
+         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
+    );
+    assert_eq!(got["status"], 413, "{got}");
+    assert_eq!(got["code"], "RequestEntityTooLargeException", "{got}");
+    assert_eq!(
+        got["message"],
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+        "{got}"
+    );
+
+    // Event: accepted at once with an empty body; the function still runs.
+    let got = boto3(
+        server.port,
+        "r = lam.invoke(FunctionName='function', InvocationType='Event', Payload=b'{\"async\":1}')\n\
+         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode()}))",
+    );
+    assert_eq!(got, serde_json::json!({"status": 202, "payload": ""}));
+    let ran = server.record();
+    assert_eq!(ran["status"], "success", "{ran}");
+    assert_eq!(ran["payload"]["body"], "{\n    \"async\": 1\n}", "{ran}");
+
+    // An asynchronous event has a smaller limit, 1 MB.
+    let got = boto3(
+        server.port,
+        "try:\n    lam.invoke(FunctionName='function', InvocationType='Event', \
+         Payload=b'\"' + b'x' * 1_048_575 + b'\"')\n    print(json.dumps(None))\n\
+         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
+    );
+    assert_eq!(got["status"], 413, "{got}");
+    assert_eq!(got["code"], "RequestEntityTooLargeException", "{got}");
+    assert_eq!(
+        got["message"],
+        "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)",
+        "{got}"
+    );
+
+    // DryRun: 204 and nothing runs (the next record is the next invocation's).
+    let got = boto3(
+        server.port,
+        "r = lam.invoke(FunctionName='function', InvocationType='DryRun', Payload=b'{\"dry\":1}')\n\
+         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode()}))",
+    );
+    assert_eq!(got, serde_json::json!({"status": 204, "payload": ""}));
+    // Any other invocation type is refused, as Lambda refuses it.
+    let got = boto3(
+        server.port,
+        "try:\n    lam.invoke(FunctionName='function', InvocationType='Sometimes', Payload=b'1')\n    \
+             print(json.dumps(None))\n\
+         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
+    );
+    assert_eq!(got["status"], 400, "{got}");
+    assert_eq!(got["code"], "ValidationException", "{got}");
+    let message = got["message"].as_str().unwrap();
+    assert!(
+        message.contains("Value 'Sometimes' at 'invocationType' failed to satisfy constraint"),
+        "{message}"
+    );
+    let (status, _, _) = server.invoke(b"\"after\"");
+    assert_eq!(status, 200);
+    assert_eq!(server.record()["payload"]["body"], "\"after\"");
+    server.stop();
+}
+
+#[test]
+fn localhost_is_served_on_ipv6_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&built_zip("x86_64"), tmp.path());
+    // Where this machine has no IPv6 loopback, the server says it serves 127.0.0.1 only.
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        let stderr = server.stop();
+        assert!(stderr.contains("127.0.0.1 only"), "{stderr}");
+        return;
+    }
+    // cargo-lambda's `invoke` (and anything resolving localhost to ::1 first) dials [::1].
+    let (status, head, body) = post(
+        ("::1", server.port),
+        INVOKE_PATH,
+        &[],
+        b"{\"via\":\"ipv6\"}",
+        Duration::from_secs(30),
+    );
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(text(&body), echo_response("{\n    \"via\": \"ipv6\"\n}"));
+    server.record();
+    server.stop();
+}
+
+#[test]
+fn requests_waiting_at_shutdown_are_told_it_is_shutting_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pids = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&fixture_zip(), tmp.path(), &["--timeout", "60"]);
+    let port = server.port;
+    let send = |event: Vec<u8>| {
+        std::thread::spawn(move || {
+            post(
+                ("127.0.0.1", port),
+                INVOKE_PATH,
+                &[],
+                &event,
+                Duration::from_secs(30),
+            )
+        })
+    };
+    // One invocation runs (its child's pid file says the function has the event), a
+    // second waits for its turn behind it.
+    let file = pids.path().join("running");
+    let running = send(format!("\"spawn-and-sleep:{}\"", file.display()).into_bytes());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !file.exists() {
+        assert!(std::time::Instant::now() < deadline, "the event never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let waiting = send(b"\"queued\"".to_vec());
+    // Time for the server to read the second request (nothing to observe from here).
+    std::thread::sleep(Duration::from_secs(1));
+    signal(server.pid(), "TERM");
+    for (which, answer) in [("running", running), ("waiting", waiting)] {
+        let (status, head, body) = answer.join().unwrap();
+        assert_eq!(status, 503, "{which}: {head}\n{}", text(&body));
+        assert!(
+            head.contains("x-amzn-errortype: serviceexception"),
+            "{which}: {head}"
+        );
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["Message"].as_str().unwrap().contains("shutting down"),
+            "{which}: {body}"
+        );
+    }
+    server.finish();
+}
