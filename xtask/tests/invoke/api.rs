@@ -1,5 +1,6 @@
 //! The emulator endpoint as AWS SDKs and CLIs see it: boto3 (from the virtualenv moto is
-//! installed in), raw HTTP over IPv6 localhost, and a request caught waiting by a shutdown.
+//! installed in), the AWS CLI v1 running the README's example, raw HTTP over IPv6 localhost,
+//! and a request caught waiting by a shutdown.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -220,4 +221,100 @@ fn requests_waiting_at_shutdown_are_told_it_is_shutting_down() {
         );
     }
     server.finish();
+}
+
+/// The README's `aws lambda invoke` examples, each with the AWS CLI version its comment
+/// names (`# AWS CLI v1: …`), as words.
+fn readme_aws_examples() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let mut examples = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(version) = line.strip_prefix("# AWS CLI ") else {
+            continue;
+        };
+        let version: String = version
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .collect();
+        let mut command = String::new();
+        for next in lines.by_ref() {
+            let next = next.trim();
+            match next.strip_suffix('\\') {
+                Some(part) => command.push_str(part),
+                None => {
+                    command.push_str(next);
+                    break;
+                }
+            }
+        }
+        assert!(command.starts_with("aws lambda invoke "), "{command}");
+        examples.push((version, shlex::split(&command).unwrap()));
+    }
+    examples
+}
+
+#[test]
+fn the_readmes_aws_cli_examples_work_with_the_cli_they_name() {
+    let examples = readme_aws_examples();
+    let has = |version: &str| examples.iter().any(|(v, _)| v == version);
+    assert!(
+        has("v2") && has("v1"),
+        "the README shows the AWS CLI v2 and v1 forms: {examples:?}"
+    );
+    let aws = xtask::dev::tools::venv().join("bin/aws");
+    let home = tempfile::tempdir().unwrap();
+    let version = Command::new(&aws)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run `cargo xtask test`, which installs the AWS CLI v1",
+                aws.display()
+            )
+        });
+    let version = text(&version.stdout) + &text(&version.stderr);
+    assert!(version.starts_with("aws-cli/1."), "{version}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&built_zip("x86_64"), tmp.path());
+    let out_file = home.path().join("out.json");
+    for (cli, words) in &examples {
+        assert_eq!(
+            words.last().map(String::as_str),
+            Some("out.json"),
+            "{words:?}"
+        );
+        let args: Vec<String> = words[1..words.len() - 1]
+            .iter()
+            .map(|w| w.replace("127.0.0.1:9000", &format!("127.0.0.1:{}", server.port)))
+            .chain([out_file.display().to_string()])
+            .collect();
+        let mut command = Command::new(&aws);
+        command.args(&args);
+        aws_env(&mut command, home.path());
+        let out = command.output().unwrap();
+        let stderr = text(&out.stderr);
+        if cli == "v1" {
+            assert!(out.status.success(), "{args:?}: {stderr}");
+            assert_eq!(
+                std::fs::read_to_string(&out_file).unwrap(),
+                echo_response("{\n    \"hello\": \"world\"\n}")
+            );
+            server.record();
+        } else {
+            // What v1 says to the v2 form, hence the label.
+            assert!(!out.status.success(), "{args:?}");
+            assert!(
+                stderr.contains("Unknown options: --cli-binary-format"),
+                "{stderr}"
+            );
+            assert!(
+                args.windows(2)
+                    .any(|w| w == ["--cli-binary-format", "raw-in-base64-out"]),
+                "{args:?}"
+            );
+        }
+    }
+    server.stop();
 }
