@@ -38,18 +38,23 @@ fn aws_env(command: &mut Command, home: &Path) {
         .env_remove("AWS_ENDPOINT_URL_LAMBDA");
 }
 
-/// Runs `script` with boto3's Lambda client `lam` on the server's endpoint, one attempt per
-/// call; the script prints one JSON document, returned here.
-fn boto3(port: u16, script: &str) -> Value {
+/// `lam.invoke(FunctionName='function', ARGS)` with boto3, on the server's endpoint, in one
+/// attempt: `{"status", "payload", "version"}`, or for a `ClientError`
+/// `{"status", "code", "message"}`.
+fn boto3_invoke(port: u16, args: &str) -> Value {
     let home = tempfile::tempdir().unwrap();
     let program = format!(
-        "import base64, json, boto3, botocore.config, botocore.exceptions\n\
+        "import json, boto3, botocore.config, botocore.exceptions\n\
          lam = boto3.client('lambda', endpoint_url='http://127.0.0.1:{port}', \
          config=botocore.config.Config(retries={{'total_max_attempts': 1}}, read_timeout=60))\n\
-         def error(e):\n    \
-             return {{'code': e.response['Error']['Code'], 'message': e.response['Error']['Message'], \
-             'status': e.response['ResponseMetadata']['HTTPStatusCode'], 'class': type(e).__name__}}\n\
-         {script}\n"
+         try:\n    \
+             r = lam.invoke(FunctionName='function', {args})\n    \
+             out = {{'status': r['StatusCode'], 'payload': r['Payload'].read().decode(), \
+             'version': r.get('ExecutedVersion')}}\n\
+         except botocore.exceptions.ClientError as e:\n    \
+             out = {{'status': e.response['ResponseMetadata']['HTTPStatusCode'], \
+             'code': e.response['Error']['Code'], 'message': e.response['Error']['Message']}}\n\
+         print(json.dumps(out))\n"
     );
     let mut command = Command::new(venv_python());
     command.args(["-c", &program]);
@@ -65,17 +70,24 @@ fn boto3(port: u16, script: &str) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
 }
 
+/// Asserts that `got` is the Lambda API error `code` with `status` and `message`.
+fn assert_error(got: &Value, status: u16, code: &str, message: &str) {
+    assert_eq!(
+        (got["status"].as_u64(), got["code"].as_str()),
+        (Some(u64::from(status)), Some(code)),
+        "{got}"
+    );
+    let said = got["message"].as_str().unwrap();
+    assert!(said.contains(message), "{said}");
+}
+
 #[test]
 fn boto3_sees_lambdas_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&built_zip("x86_64"), tmp.path());
+    let invoke = |args: &str| boto3_invoke(server.port, args);
 
-    let got = boto3(
-        server.port,
-        "r = lam.invoke(FunctionName='function', Payload=b'{\"via\":\"boto3\"}')\n\
-         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode(), \
-         'version': r.get('ExecutedVersion')}))",
-    );
+    let got = invoke("Payload=b'{\"via\":\"boto3\"}'");
     assert_eq!(got["status"], 200, "{got}");
     assert_eq!(
         got["payload"],
@@ -86,66 +98,39 @@ fn boto3_sees_lambdas_answers() {
     server.record();
 
     // Over the 6 MB request limit: the error and message Lambda answers with.
-    let got = boto3(
-        server.port,
-        "try:\n    lam.invoke(FunctionName='function', Payload=b'\"' + b'x' * 7_000_000 + b'\"')\n    \
-             print(json.dumps(None))\n\
-         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
-    );
-    assert_eq!(got["status"], 413, "{got}");
-    assert_eq!(got["code"], "RequestEntityTooLargeException", "{got}");
-    assert_eq!(
-        got["message"],
+    let got = invoke("Payload=b'\"' + b'x' * 7_000_000 + b'\"'");
+    assert_error(
+        &got,
+        413,
+        "RequestEntityTooLargeException",
         "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
-        "{got}"
     );
 
     // Event: accepted at once with an empty body; the function still runs.
-    let got = boto3(
-        server.port,
-        "r = lam.invoke(FunctionName='function', InvocationType='Event', Payload=b'{\"async\":1}')\n\
-         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode()}))",
-    );
-    assert_eq!(got, serde_json::json!({"status": 202, "payload": ""}));
+    let got = invoke("InvocationType='Event', Payload=b'{\"async\":1}'");
+    assert_eq!((&got["status"], &got["payload"]), (&202.into(), &"".into()));
     let ran = server.record();
     assert_eq!(ran["status"], "success", "{ran}");
     assert_eq!(ran["payload"]["body"], "{\n    \"async\": 1\n}", "{ran}");
-
     // An asynchronous event has a smaller limit, 1 MB.
-    let got = boto3(
-        server.port,
-        "try:\n    lam.invoke(FunctionName='function', InvocationType='Event', \
-         Payload=b'\"' + b'x' * 1_048_575 + b'\"')\n    print(json.dumps(None))\n\
-         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
-    );
-    assert_eq!(got["status"], 413, "{got}");
-    assert_eq!(got["code"], "RequestEntityTooLargeException", "{got}");
-    assert_eq!(
-        got["message"],
+    let got = invoke("InvocationType='Event', Payload=b'\"' + b'x' * 1_048_575 + b'\"'");
+    assert_error(
+        &got,
+        413,
+        "RequestEntityTooLargeException",
         "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)",
-        "{got}"
     );
 
     // DryRun: 204 and nothing runs (the next record is the next invocation's).
-    let got = boto3(
-        server.port,
-        "r = lam.invoke(FunctionName='function', InvocationType='DryRun', Payload=b'{\"dry\":1}')\n\
-         print(json.dumps({'status': r['StatusCode'], 'payload': r['Payload'].read().decode()}))",
-    );
-    assert_eq!(got, serde_json::json!({"status": 204, "payload": ""}));
+    let got = invoke("InvocationType='DryRun', Payload=b'{\"dry\":1}'");
+    assert_eq!((&got["status"], &got["payload"]), (&204.into(), &"".into()));
     // Any other invocation type is refused, as Lambda refuses it.
-    let got = boto3(
-        server.port,
-        "try:\n    lam.invoke(FunctionName='function', InvocationType='Sometimes', Payload=b'1')\n    \
-             print(json.dumps(None))\n\
-         except botocore.exceptions.ClientError as e:\n    print(json.dumps(error(e)))",
-    );
-    assert_eq!(got["status"], 400, "{got}");
-    assert_eq!(got["code"], "ValidationException", "{got}");
-    let message = got["message"].as_str().unwrap();
-    assert!(
-        message.contains("Value 'Sometimes' at 'invocationType' failed to satisfy constraint"),
-        "{message}"
+    let got = invoke("InvocationType='Sometimes', Payload=b'1'");
+    assert_error(
+        &got,
+        400,
+        "ValidationException",
+        "Value 'Sometimes' at 'invocationType' failed to satisfy constraint",
     );
     let (status, _, _) = server.invoke(b"\"after\"");
     assert_eq!(status, 200);

@@ -74,29 +74,23 @@ fn children_end_with_the_bootstrap_on_timeout_crash_and_shutdown() {
     let mut leftovers = Leftovers::default();
     let server = Server::start_with(&fixture_zip(), tmp.path(), &["--timeout", "1"]);
 
-    // A timeout: Lambda ends the environment, with everything the function started.
-    let file = pids.path().join("timeout");
-    let (status, head, body) = server.invoke(&spawn_event("spawn-and-sleep", &file));
-    assert_eq!(status, 200, "{head}");
-    assert!(text(&body).contains("Sandbox.Timedout"), "{}", text(&body));
-    let child = leftovers.read(&file);
-    assert!(
-        ended(child),
-        "the child {child} of a timed-out bootstrap still runs"
-    );
-    server.record();
-
-    // A crash: the bootstrap exits, its child goes with it.
-    let file = pids.path().join("crash");
-    let (status, _, body) = server.invoke(&spawn_event("spawn-and-exit", &file));
-    assert_eq!(status, 200);
-    assert!(text(&body).contains("exit status 3"), "{}", text(&body));
-    let child = leftovers.read(&file);
-    assert!(
-        ended(child),
-        "the child {child} of a crashed bootstrap still runs"
-    );
-    server.record();
+    // A timeout (Lambda ends the environment, with everything the function started), and
+    // a crash (the bootstrap exits, its child goes with it).
+    for (event, answer, how) in [
+        ("spawn-and-sleep", "Sandbox.Timedout", "timed-out"),
+        ("spawn-and-exit", "exit status 3", "crashed"),
+    ] {
+        let file = pids.path().join(event);
+        let (status, head, body) = server.invoke(&spawn_event(event, &file));
+        assert_eq!(status, 200, "{head}");
+        assert!(text(&body).contains(answer), "{}", text(&body));
+        let child = leftovers.read(&file);
+        assert!(
+            ended(child),
+            "the child {child} of a {how} bootstrap still runs"
+        );
+        server.record();
+    }
 
     // A healthy bootstrap's child runs as long as it does, and ends when the server stops.
     let file = pids.path().join("shutdown");

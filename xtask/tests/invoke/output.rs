@@ -2,7 +2,7 @@
 //! or never read (a full pipe); and it stops cleanly on SIGHUP as on SIGTERM.
 
 use std::io::Read;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use crate::common::*;
@@ -34,13 +34,7 @@ fn stop(mut child: Child) {
 #[test]
 fn serve_goes_on_when_stdout_is_closed_after_the_address() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = spawn_serve(
-        &built_zip("x86_64"),
-        tmp.path(),
-        &[],
-        Stdio::piped(),
-        Stdio::piped(),
-    );
+    let mut child = spawn_serve(&built_zip("x86_64"), tmp.path(), &[]);
     let stderr = drain(child.stderr.take().unwrap());
     let port = read_address(child.stdout.as_mut().unwrap());
     // Whoever started it read the address and went away.
@@ -63,13 +57,7 @@ fn serve_goes_on_when_stdout_is_closed_after_the_address() {
 #[test]
 fn serve_never_waits_for_readers_of_its_output() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = spawn_serve(
-        &fixture_zip(),
-        tmp.path(),
-        &[],
-        Stdio::piped(),
-        Stdio::piped(),
-    );
+    let mut child = spawn_serve(&fixture_zip(), tmp.path(), &[]);
     let port = read_address(child.stdout.as_mut().unwrap());
     // Nobody reads stdout or stderr from here on. Each invocation writes a JSON record of
     // over 1 KB to stdout, and the function's two log lines of as much and a REPORT line to
@@ -94,13 +82,7 @@ fn serve_never_waits_for_readers_of_its_output() {
 #[test]
 fn serve_goes_on_when_stderr_is_closed() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = spawn_serve(
-        &fixture_zip(),
-        tmp.path(),
-        &[],
-        Stdio::piped(),
-        Stdio::piped(),
-    );
+    let mut child = spawn_serve(&fixture_zip(), tmp.path(), &[]);
     // No reader on stderr from the start: every status, log and REPORT line meets EPIPE.
     drop(child.stderr.take());
     let mut stdout = child.stdout.take().unwrap();

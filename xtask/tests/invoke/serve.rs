@@ -18,23 +18,17 @@ pub(crate) const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations
 /// An HTTP answer: the status code, the head (lower-cased) and the body.
 pub(crate) type Answer = (u16, String, Vec<u8>);
 
-/// `xtask invoke --serve --port 0 --json --zip ZIP ARGS`, with TMPDIR `tmp` and the given
-/// stdout and stderr.
-pub(crate) fn spawn_serve(
-    zip: &Path,
-    tmp: &Path,
-    args: &[&str],
-    stdout: Stdio,
-    stderr: Stdio,
-) -> Child {
+/// `xtask invoke --serve --port 0 --json --zip ZIP ARGS`, with TMPDIR `tmp`, its stdout
+/// and stderr piped to us.
+pub(crate) fn spawn_serve(zip: &Path, tmp: &Path, args: &[&str]) -> Child {
     xtask()
         .args(["invoke", "--serve", "--port", "0", "--json"])
         .args(zip_arg(zip))
         .args(args)
         .env("TMPDIR", tmp)
         .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
@@ -113,7 +107,7 @@ impl Server {
     }
 
     pub(crate) fn start_with(zip: &Path, tmp: &Path, args: &[&str]) -> Server {
-        let mut child = spawn_serve(zip, tmp, args, Stdio::piped(), Stdio::piped());
+        let mut child = spawn_serve(zip, tmp, args);
         let mut stderr = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut s = String::new();
