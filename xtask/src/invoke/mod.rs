@@ -87,10 +87,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value = "echo-function")]
     pub function_name: String,
     /// Keep the function running behind the Runtime Interface Emulator's endpoint
-    /// `POST /2015-03-31/functions/function/invocations` on 127.0.0.1.
+    /// `POST /2015-03-31/functions/function/invocations` on localhost (127.0.0.1 and ::1),
+    /// answering as Lambda's Invoke API does.
     #[arg(long)]
     pub serve: bool,
-    /// Port for --serve (0 picks a free one).
+    /// Port for --serve (0 picks one free on both 127.0.0.1 and ::1).
     #[arg(long, value_name = "P", default_value_t = 9000, requires = "serve")]
     pub port: u16,
     /// One JSON object per invocation on stdout (payload, status, durations, memory).

@@ -129,9 +129,10 @@ impl Sandbox {
     }
 
     /// Sends SIGKILL to the bootstrap's process group: the bootstrap and every process it
-    /// started (unless one left the group), as Lambda ends the whole environment. Done once, before the bootstrap is reaped where we can: while it is
-    /// unreaped its pid is the group's for sure. After it exited by itself the group's id
-    /// stays reserved as long as any member lives, so the signal still reaches only ours.
+    /// started (unless one left the group), as Lambda ends the whole environment. Done
+    /// once, and before the bootstrap is reaped where we can: while it is unreaped, its pid
+    /// is the group's for sure. After it exited by itself, the group's id stays reserved as
+    /// long as any member lives, so the signal still reaches only ours.
     fn end_group(&mut self) {
         if self.group_ended {
             return;
