@@ -2,11 +2,10 @@
 //! or never read (a full pipe); and it stops cleanly on SIGHUP as on SIGTERM.
 
 use std::io::Read;
-use std::process::Child;
 use std::time::Duration;
 
 use crate::common::*;
-use crate::serve::{post, read_address, signal, spawn_serve, Server, INVOKE_PATH};
+use crate::serve::{post, read_address, signal, spawn_serve, Server, Spawned, INVOKE_PATH};
 use crate::*;
 
 /// One invocation on 127.0.0.1:`port`, answered within `wait` or the test fails.
@@ -25,7 +24,7 @@ fn drain(pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
 }
 
 /// SIGTERM, then its exit status must say it stopped as asked.
-fn stop(mut child: Child) {
+fn stop(mut child: Spawned) {
     signal(child.id(), "TERM");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");

@@ -18,10 +18,33 @@ pub(crate) const INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations
 /// An HTTP answer: the status code, the head (lower-cased) and the body.
 pub(crate) type Answer = (u16, String, Vec<u8>);
 
+/// A spawned server, killed when dropped, so that a failing test leaves none behind.
+pub(crate) struct Spawned(Child);
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `xtask invoke --serve --port 0 --json --zip ZIP ARGS`, with TMPDIR `tmp`, its stdout
 /// and stderr piped to us.
-pub(crate) fn spawn_serve(zip: &Path, tmp: &Path, args: &[&str]) -> Child {
-    xtask()
+pub(crate) fn spawn_serve(zip: &Path, tmp: &Path, args: &[&str]) -> Spawned {
+    let child = xtask()
         .args(["invoke", "--serve", "--port", "0", "--json"])
         .args(zip_arg(zip))
         .args(args)
@@ -30,7 +53,8 @@ pub(crate) fn spawn_serve(zip: &Path, tmp: &Path, args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap()
+        .unwrap();
+    Spawned(child)
 }
 
 /// The first line on the server's stdout, `{"url":…,"port":…}`, read byte by byte so nothing
@@ -95,7 +119,7 @@ pub(crate) fn signal(pid: u32, signal: &str) {
 
 /// A running `invoke --serve`, its stdout read as JSON records, killed on drop.
 pub(crate) struct Server {
-    child: Child,
+    child: Spawned,
     pub port: u16,
     records: std::sync::mpsc::Receiver<Value>,
     stderr: Option<std::thread::JoinHandle<String>>,
@@ -173,13 +197,6 @@ impl Server {
         let stderr = self.stderr.take().unwrap().join().unwrap();
         assert!(status.success(), "{status:?}\n{stderr}");
         stderr
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
