@@ -30,7 +30,7 @@ pub enum Command {
     /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
     /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
     Invoke(invoke::Args),
-    /// Install what the tests need (musl targets, actionlint, zizmor, moto, qemu-user) and run the workspace's tests.
+    /// Install what the tests need (musl targets, moto, the AWS CLI v1, actionlint, zizmor, qemu-user) and run the workspace's tests.
     Test(dev::test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
     Bench(dev::bench::Args),
@@ -64,7 +64,7 @@ pub fn exit_code(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            crate::util::status::stderr_line(format!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: make sure everything the tests need is here (musl targets, the
-//! workflow linters, moto, qemu), then run them all.
+//! workflow linters, moto, the AWS CLI v1, qemu), then run them all.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let zizmor = ensure_zizmor(&sh)?;
     // The deploy tests run against moto, a real implementation of the Lambda API.
     let moto_server = moto::ensure_installed(&sh)?;
+    // The invoke tests run the README's AWS CLI v1 example against `invoke --serve`.
+    crate::dev::tools::aws_cli_v1(&sh)?;
     // The arm64 invoke test runs the aarch64 bootstrap under qemu.
     ensure_qemu(&sh)?;
     status("Testing", "workspace (cargo test --workspace)");

@@ -95,6 +95,12 @@ fn venv_runs(venv: &Path) -> bool {
             .is_ok_and(|s| s.success())
 }
 
+/// The AWS CLI v1 (`awscli` on PyPI; v2 is not published there): the invoke tests run the
+/// README's v1 example with it.
+pub fn aws_cli_v1(sh: &Shell) -> Result<PathBuf> {
+    pip_tool(sh, "aws", "awscli")
+}
+
 /// The cargo-lambda binary the benchmarks compare against (PyPI ships it with zig).
 pub fn cargo_lambda(sh: &Shell) -> Result<PathBuf> {
     pip_tool(sh, "cargo-lambda", "cargo-lambda")

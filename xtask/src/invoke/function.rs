@@ -35,8 +35,6 @@ pub(crate) struct Settings {
     pub name: String,
     pub memory_mb: u32,
     pub timeout: Duration,
-    /// Discard the function's logs and the start-up status line (benchmarks).
-    pub quiet: bool,
 }
 
 /// The unpacked function, ready to start as many times as needed.

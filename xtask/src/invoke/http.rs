@@ -1,5 +1,5 @@
-//! The small HTTP/1 server both endpoints share: accepting connections, JSON replies,
-//! request bodies read up to a limit.
+//! The small HTTP/1 server both endpoints share: accepting connections (and stopping
+//! gracefully), JSON replies, request bodies read up to a limit.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,6 +11,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub(super) type Reply = Response<Full<Bytes>>;
 
@@ -48,8 +49,35 @@ pub(super) async fn read_capped(
     })
 }
 
-/// Serves HTTP/1 connections on `listener` with `handler` until the task is aborted.
-pub(super) async fn accept_loop<H, F>(listener: TcpListener, handler: H)
+/// Tells a server when to stop: it then accepts nothing more, and each connection ends
+/// once it has answered the request it is serving.
+#[derive(Clone)]
+pub(super) struct Stop(Option<watch::Receiver<bool>>);
+
+impl Stop {
+    /// Never: the server runs until its task is aborted.
+    pub(super) fn never() -> Stop {
+        Stop(None)
+    }
+
+    /// A stop, and the switch that requests it (`send(true)`).
+    pub(super) fn switch() -> (watch::Sender<bool>, Stop) {
+        let (switch, stop) = watch::channel(false);
+        (switch, Stop(Some(stop)))
+    }
+
+    async fn requested(&mut self) {
+        match &mut self.0 {
+            // A dropped switch stops the server too.
+            Some(stop) => drop(stop.wait_for(|stop| *stop).await),
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Serves HTTP/1 connections on `listener` with `handler` until `stop` says so (then
+/// returns once every connection has ended) or the task is aborted.
+pub(super) async fn accept_loop<H, F>(listener: TcpListener, handler: H, mut stop: Stop)
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Reply> + Send + 'static,
@@ -57,7 +85,11 @@ where
     // Connection tasks live in this set, so aborting the loop ends them too.
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.requested() => break,
+        };
+        let stream = match accepted {
             Ok((stream, _)) => stream,
             // Out of file descriptors and the like: back off rather than spin.
             Err(_) => {
@@ -68,15 +100,24 @@ where
         // Small request/response exchanges: do not let Nagle delay them.
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        let mut stop = stop.clone();
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let response = handler(req);
                 async move { Ok::<_, Infallible>(response.await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stop.requested() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
         });
         while connections.try_join_next().is_some() {}
     }
+    while connections.join_next().await.is_some() {}
 }

@@ -13,15 +13,22 @@
 //! - `sandbox`: one started bootstrap, invoked again and again
 //! - `runtime_api`: the Runtime API server the bootstrap talks to
 //! - `invocation`: what one invocation came to, and its REPORT line
-//! - `output`: printing an invocation
-//! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint
+//! - `output`: what an invocation prints
+//! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
+//!   and `logs`: the function's logs on their way through a pipe of ours
+//! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
+//!   answered as the Invoke API answers (`endpoint`)
 //! - `http`: the HTTP/1 plumbing both servers share
 
+mod console;
+mod endpoint;
 mod events;
 mod front_door;
 mod function;
 mod http;
 mod invocation;
+mod listen;
+mod logs;
 mod output;
 mod runtime_api;
 mod sandbox;
@@ -35,6 +42,7 @@ use std::time::Duration;
 use anyhow::Result;
 use hyper::body::Bytes;
 
+pub(crate) use console::Console;
 pub(crate) use function::{find_qemu_aarch64, Function, Settings, StaticCheck};
 pub(crate) use invocation::{Invocation, InvocationOutcome};
 pub(crate) use sandbox::Sandbox;
@@ -42,9 +50,8 @@ pub(crate) use sandbox::Sandbox;
 use crate::build;
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
-use crate::util::status::status;
+use crate::util::status::stderr_line;
 use front_door::Front;
-use output::print_invocation;
 use sandbox::warm;
 
 #[derive(Debug, clap::Args)]
@@ -89,10 +96,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value = "echo-function")]
     pub function_name: String,
     /// Keep the function running behind the Runtime Interface Emulator's endpoint
-    /// `POST /2015-03-31/functions/function/invocations` on 127.0.0.1.
+    /// `POST /2015-03-31/functions/function/invocations` on localhost (127.0.0.1 and ::1),
+    /// answering as Lambda's Invoke API does.
     #[arg(long)]
     pub serve: bool,
-    /// Port for --serve (0 picks a free one).
+    /// Port for --serve (0 picks one free on both 127.0.0.1 and ::1).
     #[arg(long, value_name = "P", default_value_t = 9000, requires = "serve")]
     pub port: u16,
     /// One JSON object per invocation on stdout (payload, status, durations, memory).
@@ -119,7 +127,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             name: args.function_name.clone(),
             memory_mb: args.memory,
             timeout: Duration::from_secs(args.timeout),
-            quiet: false,
         },
         if args.allow_dynamic {
             StaticCheck::Skip
@@ -130,7 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         if args.serve {
-            serve::serve(&function, args.port, args.json).await
+            serve::serve(&function, args.port, args.json, &Console::detached()?).await
         } else {
             invoke_all(&function, events, args.json).await
         }
@@ -143,24 +150,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// Sends the events one after another to one warm process (a new one after a crash
 /// or timeout); exit status 1 if any invocation failed.
 async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Result<ExitCode> {
+    let console = Console::Direct;
     let mut sandbox: Option<Sandbox> = None;
     let mut failed = 0;
     let total = events.len();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     for event in events {
-        let env = warm(&mut sandbox, function).await?;
+        let env = warm(&mut sandbox, function, &console).await?;
         let invocation = tokio::select! {
             invocation = env.invoke(event) => invocation,
             () = &mut shutdown => {
-                status("Stopped", "on signal");
+                console.status("Stopped", "on signal");
                 if let Some(env) = sandbox {
                     env.stop().await;
                 }
                 return Ok(ExitCode::from(130));
             }
         };
-        print_invocation(&invocation, function.settings.memory_mb, json, true)?;
+        console.invocation(&invocation, function.settings.memory_mb, json, true)?;
         if !invocation.succeeded() {
             failed += 1;
         }
@@ -169,17 +177,18 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
         env.stop().await;
     }
     if failed > 0 {
-        eprintln!(
+        stderr_line(format!(
             "error: {failed} of {total} invocation{} failed",
             if total == 1 { "" } else { "s" }
-        );
+        ));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call, not on
-/// first poll, so a signal right after start-up is not lost.
+/// Resolves on SIGINT, SIGTERM or SIGHUP (the terminal went away): each asks us to stop,
+/// and stopping cleans up. The handlers are installed by this call, not on first poll, so
+/// a signal right after start-up is not lost.
 fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, Signal, SignalKind};
     async fn wait(signal: std::io::Result<Signal>) {
@@ -192,10 +201,12 @@ fn shutdown_signal() -> impl Future<Output = ()> {
     }
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());
+    let hangup = signal(SignalKind::hangup());
     async move {
         tokio::select! {
             () = wait(interrupt) => {}
             () = wait(terminate) => {}
+            () = wait(hangup) => {}
         }
     }
 }

@@ -1,6 +1,5 @@
-//! What an invocation prints: the payload (or a JSON record) on stdout, the REPORT line on stderr.
-
-use std::io::Write;
+//! What an invocation prints: the payload (or a JSON record) for stdout, the REPORT line for
+//! stderr; [`Console`](super::console::Console) writes them.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -44,15 +43,15 @@ fn payload_for_json(bytes: &[u8]) -> Payload<'_> {
         )
 }
 
-/// The payload on stdout (or a JSON record with --json), the REPORT line on stderr.
-pub(super) fn print_invocation(
+/// What an invocation prints: the line for stdout, if any (the payload, or a JSON record
+/// with `json`), and the REPORT line for stderr.
+pub(super) fn invocation_output(
     invocation: &Invocation,
     memory_mb: u32,
     json: bool,
     payload_to_stdout: bool,
-) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    if json {
+) -> Result<(Option<Vec<u8>>, String)> {
+    let result = if json {
         let record = Record {
             request_id: &invocation.request_id,
             status: invocation.status(),
@@ -65,15 +64,52 @@ pub(super) fn print_invocation(
             init_duration_ms: invocation.init_duration.map(ms_to_micros),
             pid: invocation.pid,
         };
-        serde_json::to_writer(&mut stdout, &record).context("writing the JSON record")?;
-        stdout.write_all(b"\n").context("writing to stdout")?;
+        Some(serde_json::to_vec(&record).context("writing the JSON record")?)
     } else if payload_to_stdout {
-        stdout
-            .write_all(invocation.payload())
-            .and_then(|()| stdout.write_all(b"\n"))
-            .context("writing the response to stdout")?;
+        Some(invocation.payload().to_vec())
+    } else {
+        None
+    };
+    Ok((result, invocation.report_line(memory_mb)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hyper::body::Bytes;
+
+    use super::*;
+    use crate::invoke::InvocationOutcome;
+
+    fn answered(payload: &'static [u8]) -> Invocation {
+        Invocation {
+            request_id: "id".into(),
+            outcome: InvocationOutcome::Response(Bytes::from_static(payload)),
+            duration: Duration::from_millis(2),
+            init_duration: None,
+            max_memory_kb: 1024,
+            pid: 7,
+        }
     }
-    stdout.flush().context("writing to stdout")?;
-    eprintln!("{}", invocation.report_line(memory_mb));
-    Ok(())
+
+    #[test]
+    fn a_record_keeps_json_payloads_as_they_are_and_quotes_the_rest() {
+        let (record, report) =
+            invocation_output(&answered(b"{\"b\":1, \"a\":2}"), 128, true, false).unwrap();
+        let record = String::from_utf8(record.unwrap()).unwrap();
+        assert!(record.contains(r#""payload":{"b":1, "a":2}"#), "{record}");
+        assert!(report.starts_with("REPORT RequestId: id "), "{report}");
+        let (record, _) = invocation_output(&answered(b"not json"), 128, true, false).unwrap();
+        let record = String::from_utf8(record.unwrap()).unwrap();
+        assert!(record.contains(r#""payload":"not json""#), "{record}");
+    }
+
+    #[test]
+    fn the_payload_goes_to_stdout_only_when_asked() {
+        let (out, _) = invocation_output(&answered(b"[1]"), 128, false, true).unwrap();
+        assert_eq!(out.as_deref(), Some(&b"[1]"[..]));
+        let (out, _) = invocation_output(&answered(b"[1]"), 128, false, false).unwrap();
+        assert_eq!(out, None);
+    }
 }

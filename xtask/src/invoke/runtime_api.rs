@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::http::{accept_loop, json_reply, read_capped, Reply};
+use super::http::{accept_loop, json_reply, read_capped, Reply, Stop};
 use super::invocation::{error_json, InvocationError};
 use crate::lambda::MAX_PAYLOAD_BYTES;
 use crate::util::ids::new_trace_id;
@@ -76,10 +76,14 @@ impl Server {
             events: tokio::sync::Mutex::new(events_rx),
             in_flight: Mutex::new(None),
         });
-        let task = tokio::spawn(accept_loop(listener, move |req| {
-            let state = state.clone();
-            async move { state.handle(req).await }
-        }));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            move |req| {
+                let state = state.clone();
+                async move { state.handle(req).await }
+            },
+            Stop::never(),
+        ));
         Ok(Server {
             addr,
             task,

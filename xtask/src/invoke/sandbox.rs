@@ -1,7 +1,6 @@
 //! One execution environment: a running bootstrap and its Runtime API. It stays warm
 //! across invocations and is replaced after a crash or a timeout, as Lambda replaces one.
 
-use std::os::fd::AsFd;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,12 +9,13 @@ use hyper::body::Bytes;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use super::console::Console;
 use super::function::Function;
 use super::invocation::{Invocation, InvocationError, InvocationOutcome};
+use super::logs::FunctionLogs;
 use super::runtime_api::{ApiMsg, PendingEvent, Server, NEXT_PATH};
 use crate::lambda::INIT_LIMIT;
 use crate::util::ids::new_request_id;
-use crate::util::status::status;
 use crate::util::time::epoch_ms;
 
 /// Peak memory is sampled this often while an invocation runs, so a process
@@ -25,7 +25,12 @@ const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// A started bootstrap with its own Runtime API server.
 pub(crate) struct Sandbox {
     child: Child,
+    /// The bootstrap's pid, which is also its process group's id.
     pid: u32,
+    /// Its stdout and stderr on their way to our stderr, when they go through us.
+    logs: Option<FunctionLogs>,
+    /// The process group was sent SIGKILL: nothing of this environment runs any more.
+    group_ended: bool,
     spawned: Instant,
     api: mpsc::UnboundedReceiver<ApiMsg>,
     events: mpsc::Sender<PendingEvent>,
@@ -48,10 +53,10 @@ enum Ended {
 }
 
 impl Sandbox {
-    /// Starts the bootstrap as Lambda would; it initialises until its first `/next`.
-    pub(crate) async fn start(function: &Function) -> Result<Sandbox> {
-        let quiet = function.settings.quiet;
-        let (stdout, stderr) = log_stdio(quiet)?;
+    /// Starts the bootstrap as Lambda would; it initialises until its first `/next`. Its
+    /// logs and our status line go to `console`.
+    pub(crate) async fn start(function: &Function, console: &Console) -> Result<Sandbox> {
+        let (stdout, stderr, logs) = console.function_stdio()?;
         let server = Server::start().await?;
         let mut command = function.command(server.addr);
         command
@@ -60,6 +65,7 @@ impl Sandbox {
             .stderr(stderr)
             .kill_on_drop(true);
         die_with_parent(&mut command);
+        own_process_group(&mut command);
         let spawned = Instant::now();
         let child = match command.spawn() {
             Ok(child) => child,
@@ -68,24 +74,27 @@ impl Sandbox {
                 return Err(err).with_context(|| format!("starting {}", function.program()));
             }
         };
+        // The pipe ends the function writes to belong to it alone now: the forwarder of its
+        // logs sees their end when it ends.
+        drop(command);
         let pid = child.id().unwrap_or_default();
-        if !quiet {
-            status(
-                "Starting",
-                format!(
-                    "bootstrap (pid {pid}{}), Runtime API on {}",
-                    if function.is_emulated() {
-                        ", under qemu-aarch64"
-                    } else {
-                        ""
-                    },
-                    server.addr
-                ),
-            );
-        }
+        console.status(
+            "Starting",
+            format!(
+                "bootstrap (pid {pid}{}), Runtime API on {}",
+                if function.is_emulated() {
+                    ", under qemu-aarch64"
+                } else {
+                    ""
+                },
+                server.addr
+            ),
+        );
         Ok(Sandbox {
             child,
             pid,
+            logs,
+            group_ended: false,
             spawned,
             api: server.api,
             events: server.events,
@@ -113,9 +122,30 @@ impl Sandbox {
     }
 
     async fn kill(&mut self) {
+        self.end_group();
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
         self.dead = true;
+    }
+
+    /// Sends SIGKILL to the bootstrap's process group: the bootstrap and every process it
+    /// started (unless one left the group), as Lambda ends the whole environment. Done
+    /// once, and before the bootstrap is reaped where we can: while it is unreaped, its pid
+    /// is the group's for sure. After it exited by itself, the group's id stays reserved as
+    /// long as any member lives, so the signal still reaches only ours.
+    fn end_group(&mut self) {
+        if self.group_ended {
+            return;
+        }
+        self.group_ended = true;
+        // Never 0 or 1 (our own group, or every process): only a real child's pid.
+        let Ok(pgid) = libc::pid_t::try_from(self.pid) else {
+            return;
+        };
+        if pgid > 1 {
+            // SAFETY: killpg has no memory-safety preconditions.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
     }
 
     fn sample_memory(&mut self) {
@@ -126,7 +156,12 @@ impl Sandbox {
 
     /// Serves one event and waits for the runtime's answer, the timeout, or the process's end.
     pub(crate) async fn invoke(&mut self, event: Bytes) -> Invocation {
-        let request_id = new_request_id();
+        self.invoke_as(new_request_id(), event).await
+    }
+
+    /// [`invoke`](Self::invoke) under a request id given beforehand (to a caller of the
+    /// Invoke API that does not wait for the answer).
+    pub(crate) async fn invoke_as(&mut self, request_id: String, event: Bytes) -> Invocation {
         let mut init_duration = None;
         if !self.ready {
             match self.initialise(&request_id).await {
@@ -230,6 +265,8 @@ impl Sandbox {
         let error = match how {
             Ended::Exited(exit) => {
                 self.dead = true;
+                // What it started dies with it, as its environment would.
+                self.end_group();
                 // An answer sent just before exiting still counts.
                 if let Some(outcome) = self.drain_answer(request_id) {
                     return outcome;
@@ -277,6 +314,10 @@ impl Sandbox {
         if !self.dead {
             self.sample_memory();
         }
+        // What the function logged before it answered comes before what we print about it.
+        if let Some(logs) = &self.logs {
+            logs.catch_up();
+        }
         Invocation {
             request_id,
             outcome,
@@ -292,6 +333,7 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // `stop` is the tidy way; this covers early returns and cancellation.
         self.server.abort();
+        self.end_group();
         let _ = self.child.start_kill();
     }
 }
@@ -300,37 +342,42 @@ impl Drop for Sandbox {
 pub(super) async fn warm<'a>(
     slot: &'a mut Option<Sandbox>,
     function: &Function,
+    console: &Console,
 ) -> Result<&'a mut Sandbox> {
     let alive = slot.as_mut().is_some_and(Sandbox::is_alive);
     if !alive {
         if let Some(old) = slot.take() {
             old.stop().await;
         }
-        *slot = Some(Sandbox::start(function).await?);
+        *slot = Some(Sandbox::start(function, console).await?);
     }
     slot.as_mut()
         .context("no execution environment could be started")
 }
 
-/// Where the function's stdout and stderr go. Lambda sends both alike to the logs; here
-/// both go to our stderr, keeping stdout for responses (or nowhere, when quiet).
-fn log_stdio(quiet: bool) -> Result<(Stdio, Stdio)> {
-    if quiet {
-        return Ok((Stdio::null(), Stdio::null()));
-    }
-    let logs = std::io::stderr()
-        .as_fd()
-        .try_clone_to_owned()
-        .context("duplicating stderr for the function's logs")?;
-    Ok((Stdio::from(logs), Stdio::inherit()))
-}
-
 /// The bootstrap must not outlive us, even if we are killed without a chance to clean up.
+/// (What it starts itself ends with its process group, see [`own_process_group`], but would
+/// survive our being killed by SIGKILL: the death signal is not inherited.)
 fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+/// The bootstrap leads a process group of its own, so that it ends with everything it
+/// started (`Sandbox::end_group`). That makes it a background job of our terminal, which
+/// with `stty tostop` would stop it (SIGTTOU) at its first log line: it ignores that signal,
+/// which lets the write through.
+fn own_process_group(command: &mut Command) {
+    command.process_group(0);
+    // SAFETY: signal is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
             Ok(())
         });
     }

@@ -1,176 +1,118 @@
-//! `--serve`: the Runtime Interface Emulator's invoke endpoint, in front of one warm
-//! sandbox, until a signal stops us.
+//! `--serve`: the Runtime Interface Emulator's invoke endpoint on localhost, in front of
+//! one warm sandbox, until a signal stops us.
 
-use std::io::Write;
-use std::net::Ipv4Addr;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::HeaderValue;
-use hyper::{Method, Request, StatusCode};
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use anyhow::Result;
+use tokio::sync::mpsc;
 
-use super::events::request_too_large_message;
-use super::function::{Function, VERSION};
-use super::http::{accept_loop, json_reply, read_capped, Reply};
-use super::invocation::{error_json, Invocation};
-use super::output::print_invocation;
+use super::console::Console;
+use super::endpoint::{invocations_endpoint, Answer, Job, RIE_INVOKE_PATH};
+use super::function::Function;
+use super::http::{accept_loop, Stop};
+use super::listen::bind_localhost;
 use super::sandbox::{warm, Sandbox};
 use super::shutdown_signal;
-use crate::lambda::MAX_PAYLOAD_BYTES;
-use crate::util::status::status;
 
-/// The Runtime Interface Emulator's endpoint, which AWS SDKs and curl can call.
-const RIE_INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";
-
-/// One request to the emulator endpoint, waiting for its turn at the function.
-struct Job {
-    event: Bytes,
-    reply: oneshot::Sender<Invocation>,
-}
+/// How long a stopping server lets its connections finish sending their answers.
+const ANSWER_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves the Runtime Interface Emulator's invoke endpoint until a signal stops us.
-pub(super) async fn serve(function: &Function, port: u16, json: bool) -> Result<ExitCode> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .await
-        .with_context(|| {
-            format!("cannot listen on 127.0.0.1:{port}: pass another --port (0 picks a free one)")
-        })?;
-    let addr = listener
-        .local_addr()
-        .context("reading the listening address")?;
+pub(super) async fn serve(
+    function: &Function,
+    port: u16,
+    json: bool,
+    console: &Console,
+) -> Result<ExitCode> {
+    let loopback = bind_localhost(port).await?;
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
-    let url = format!("http://{addr}{RIE_INVOKE_PATH}");
-    status("Listening", &url);
+    let url = format!("http://127.0.0.1:{}{RIE_INVOKE_PATH}", loopback.port);
+    let addresses: Vec<String> = loopback
+        .addresses()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    console.status(
+        "Listening",
+        format!("{url} (localhost: {})", addresses.join(" and ")),
+    );
+    if let Some(err) = &loopback.no_ipv6 {
+        console.status(
+            "Note",
+            format!(
+                "no IPv6 loopback here ({err}): serving 127.0.0.1 only, which clients dialling \
+                 [::1] for localhost do not reach"
+            ),
+        );
+    }
     if json {
-        let mut stdout = std::io::stdout().lock();
-        serde_json::to_writer(
-            &mut stdout,
-            &serde_json::json!({"url": url, "port": addr.port()}),
-        )?;
-        stdout.write_all(b"\n")?;
-        stdout.flush()?;
+        let address =
+            serde_json::json!({"url": url, "port": loopback.port, "addresses": addresses});
+        console.result_line(address.to_string().as_bytes())?;
     }
     let (jobs, mut queue) = mpsc::channel::<Job>(64);
-    let acceptor = tokio::spawn(accept_loop(listener, move |req| {
-        invocations_endpoint(req, jobs.clone())
-    }));
+    let (stop_serving, stop) = Stop::switch();
+    let mut acceptors = tokio::task::JoinSet::new();
+    for listener in loopback.listeners {
+        let jobs = jobs.clone();
+        acceptors.spawn(accept_loop(
+            listener,
+            move |req| invocations_endpoint(req, jobs.clone()),
+            stop.clone(),
+        ));
+    }
+    drop(jobs);
     // Lambda gives one environment one event at a time: jobs are served in arrival order.
     let mut sandbox: Option<Sandbox> = None;
-    loop {
+    let interrupted = loop {
         let job = tokio::select! {
             Some(job) = queue.recv() => job,
-            () = &mut shutdown => break,
+            () = &mut shutdown => break None,
         };
-        let env = match warm(&mut sandbox, function).await {
+        let env = match warm(&mut sandbox, function, console).await {
             Ok(env) => env,
             Err(err) => {
-                eprintln!("error: {err:#}");
-                drop(job);
+                console.error(&err);
+                job.answer(Answer::NotStarted);
                 continue;
             }
         };
         let invocation = tokio::select! {
-            invocation = env.invoke(job.event) => invocation,
-            () = &mut shutdown => break,
+            invocation = env.invoke_as(job.request_id.clone(), job.event.clone()) => invocation,
+            () = &mut shutdown => break Some(job),
         };
-        print_invocation(&invocation, function.settings.memory_mb, json, false)?;
-        let _ = job.reply.send(invocation);
+        console.invocation(&invocation, function.settings.memory_mb, json, false)?;
+        job.answer(Answer::Invoked(invocation));
+    };
+    console.status("Stopped", "on signal");
+    // Whoever is still waiting is told why there is no answer; an Event nobody waits for
+    // is dropped (Lambda would keep it queued).
+    queue.close();
+    let mut dropped_events = 0;
+    for job in interrupted
+        .into_iter()
+        .chain(std::iter::from_fn(|| queue.try_recv().ok()))
+    {
+        if job.reply.is_none() {
+            dropped_events += 1;
+        }
+        job.answer(Answer::ShuttingDown);
     }
-    status("Stopped", "on signal");
-    acceptor.abort();
+    if dropped_events > 0 {
+        console.status(
+            "Dropped",
+            format!("{dropped_events} queued Event invocation(s) that had not run"),
+        );
+    }
+    let _ = stop_serving.send(true);
+    let finished = async { while acceptors.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(ANSWER_GRACE, finished).await;
+    acceptors.abort_all();
     if let Some(env) = sandbox {
         env.stop().await;
     }
+    console.flush();
     Ok(ExitCode::SUCCESS)
-}
-
-/// `/2015-03-31/functions/{name}/invocations`: any function name is accepted, as the
-/// emulator ignores it too.
-fn is_invoke_path(path: &str) -> bool {
-    path.strip_prefix("/2015-03-31/functions/")
-        .and_then(|rest| rest.strip_suffix("/invocations"))
-        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
-}
-
-async fn invocations_endpoint(req: Request<Incoming>, jobs: mpsc::Sender<Job>) -> Reply {
-    let path = req.uri().path();
-    if !is_invoke_path(path) {
-        return json_reply(
-            StatusCode::NOT_FOUND,
-            error_json(
-                "ResourceNotFoundException",
-                &format!("{path} is not an invoke endpoint: POST to {RIE_INVOKE_PATH}"),
-            ),
-        );
-    }
-    if req.method() != Method::POST {
-        return json_reply(
-            StatusCode::METHOD_NOT_ALLOWED,
-            error_json("MethodNotAllowed", "invoke with POST"),
-        );
-    }
-    let event = match read_capped(req.into_body(), MAX_PAYLOAD_BYTES).await {
-        Ok(Ok(event)) => event,
-        Ok(Err(_)) => {
-            return json_reply(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                error_json(
-                    "RequestEntityTooLargeException",
-                    &request_too_large_message(),
-                ),
-            )
-        }
-        Err(_) => return json_reply(StatusCode::BAD_REQUEST, Bytes::new()),
-    };
-    let (reply, answer) = oneshot::channel();
-    if jobs.send(Job { event, reply }).await.is_err() {
-        return json_reply(StatusCode::SERVICE_UNAVAILABLE, Bytes::new());
-    }
-    let Ok(invocation) = answer.await else {
-        return json_reply(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            error_json(
-                "ServiceException",
-                "the function could not be started; see the server's log",
-            ),
-        );
-    };
-    invoke_response(&invocation)
-}
-
-/// The Invoke API's answer: the payload, with the headers that mark an unhandled error.
-fn invoke_response(invocation: &Invocation) -> Reply {
-    let mut response = json_reply(StatusCode::OK, invocation.payload().clone());
-    let headers = response.headers_mut();
-    headers.insert("x-amz-executed-version", HeaderValue::from_static(VERSION));
-    if let Ok(id) = HeaderValue::from_str(&invocation.request_id) {
-        headers.insert("x-amzn-requestid", id);
-    }
-    if !invocation.succeeded() {
-        // As the Invoke API marks errors the function did not handle.
-        headers.insert(
-            "x-amz-function-error",
-            HeaderValue::from_static("Unhandled"),
-        );
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn any_function_name_is_an_invoke_path() {
-        assert!(is_invoke_path(RIE_INVOKE_PATH));
-        assert!(is_invoke_path("/2015-03-31/functions/echo/invocations"));
-        assert!(!is_invoke_path("/2015-03-31/functions//invocations"));
-        assert!(!is_invoke_path("/2015-03-31/functions/a/b/invocations"));
-        assert!(!is_invoke_path("/2015-03-31/functions/echo"));
-        assert!(!is_invoke_path("/"));
-    }
 }

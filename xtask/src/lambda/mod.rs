@@ -16,6 +16,9 @@ pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
 /// A synchronous invocation's request and response payloads.
 pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
+/// An asynchronous invocation's event (1 MB, as the Invoke API reference says; it used to be
+/// 256 KB).
+pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1_048_576;
 /// How long Lambda lets a runtime initialise before its first `/next`.
 pub const INIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The executable a provided runtime starts, at the root of the zip.

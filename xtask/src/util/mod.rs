@@ -4,6 +4,7 @@ pub mod digest;
 pub mod fs;
 pub mod http;
 pub mod ids;
+pub mod outlet;
 pub mod process;
 pub mod runtime;
 pub mod scratch;

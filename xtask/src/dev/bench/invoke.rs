@@ -10,7 +10,9 @@ use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
 use crate::build;
-use crate::invoke::{Function, Invocation, InvocationOutcome, Sandbox, Settings, StaticCheck};
+use crate::invoke::{
+    Console, Function, Invocation, InvocationOutcome, Sandbox, Settings, StaticCheck,
+};
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
 use crate::util::status::status;
@@ -46,7 +48,6 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
                     name: "bench".into(),
                     memory_mb: 128,
                     timeout: Duration::from_secs(3),
-                    quiet: true,
                 },
                 // The peer's build is run as it ships; ours was checked by `build`.
                 StaticCheck::Skip,
@@ -88,7 +89,8 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
 
 /// One cold start and its warm invocations.
 async fn sample_once(function: &Function, into: &mut Samples) -> Result<()> {
-    let mut sandbox = Sandbox::start(function).await?;
+    // Logs and status lines would be noise among the measurements.
+    let mut sandbox = Sandbox::start(function, &Console::Quiet).await?;
     let cold = sandbox.invoke(Bytes::from_static(EVENT)).await;
     let init = checked(&cold)?
         .init_duration

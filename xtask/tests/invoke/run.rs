@@ -1,178 +1,14 @@
-//! `invoke` end to end: the real built bootstrap behind the local Runtime API, and a
-//! small fixture runtime (built here with rustc) for timeouts, crashes and init errors.
+//! One-off runs: events from the argument, files and stdin, to one warm process; the
+//! function's errors, timeouts, crashes and init errors; limits; arm64 under qemu.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::Value;
 
-/// A Lambda runtime in a few lines of std: it answers each event by what the event says.
-const FIXTURE: &str = r##"
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-fn call(api: &str, method: &str, path: &str, body: &[u8]) -> (String, Vec<u8>) {
-    let mut s = TcpStream::connect(api).expect("connect to the Runtime API");
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {api}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
-    s.write_all(body).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
-    (String::from_utf8_lossy(&buf[..split]).into_owned(), buf[split + 4..].to_vec())
-}
-
-fn header(head: &str, name: &str) -> String {
-    head.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-        .unwrap_or_default()
-}
-
-fn env(key: &str) -> String {
-    std::env::var(key).unwrap_or_default()
-}
-
-fn main() {
-    let api = env("AWS_LAMBDA_RUNTIME_API");
-    if env("AWS_LAMBDA_FUNCTION_NAME") == "init-error" {
-        eprintln!("fixture: giving up during init");
-        call(&api, "POST", "/2018-06-01/runtime/init/error",
-             br#"{"errorType":"Fixture.InitFailed","errorMessage":"settings missing"}"#);
-        std::process::exit(1);
-    }
-    loop {
-        let (head, body) = call(&api, "GET", "/2018-06-01/runtime/invocation/next", b"");
-        let id = header(&head, "lambda-runtime-aws-request-id");
-        let respond = |body: &[u8]| {
-            call(&api, "POST", &format!("/2018-06-01/runtime/invocation/{id}/response"), body)
-        };
-        match &body[..] {
-            b"\"sleep\"" => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
-            b"\"exit\"" => std::process::exit(3),
-            b"\"abort\"" => std::process::abort(),
-            b"\"env\"" => {
-                let mut out = String::from("{");
-                for key in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                            "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME",
-                            "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "_HANDLER", "HOME"] {
-                    out.push_str(&format!("\"{key}\":\"{}\",", env(key)));
-                }
-                for key in ["lambda-runtime-deadline-ms", "lambda-runtime-invoked-function-arn",
-                            "lambda-runtime-trace-id"] {
-                    out.push_str(&format!("\"{key}\":\"{}\",", header(&head, key)));
-                }
-                out.push_str(&format!("\"id\":\"{id}\",\"pid\":{}}}", std::process::id()));
-                respond(out.as_bytes());
-            }
-            b"\"bad-id\"" => {
-                let (status, _) = call(&api, "POST", "/2018-06-01/runtime/invocation/nope/response", b"1");
-                respond(format!("\"{}\"", status.lines().next().unwrap_or_default()).as_bytes());
-            }
-            _ => {
-                respond(&body);
-            }
-        }
-    }
-}
-"##;
-
-/// The fixture as a deployment zip, built once per test process.
-fn fixture_zip() -> PathBuf {
-    static ZIP: OnceLock<PathBuf> = OnceLock::new();
-    ZIP.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("invoke-fixture");
-        std::fs::create_dir_all(&dir).unwrap();
-        let binary = rustc_fixture(
-            &dir,
-            "fixture",
-            FIXTURE,
-            &[
-                "--target",
-                "x86_64-unknown-linux-musl",
-                "-Clinker=rust-lld",
-                "-Crelocation-model=static",
-            ],
-        );
-        let zip = xtask::bootstrap_zip::zip_bootstrap(&std::fs::read(binary).unwrap(), 1).unwrap();
-        let path = dir.join("fixture.zip");
-        std::fs::write(&path, zip).unwrap();
-        path
-    })
-    .clone()
-}
-
-fn zip_arg(zip: &Path) -> [String; 2] {
-    ["--zip".to_string(), zip.display().to_string()]
-}
-
-/// `xtask invoke ARGS` with `stdin` piped in.
-fn invoke(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = xtask()
-        .arg("invoke")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn invoke_zip(zip: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut all: Vec<&str> = vec!["--zip", zip.to_str().unwrap()];
-    all.extend_from_slice(args);
-    invoke(&all, stdin)
-}
-
-/// The real echo bootstrap, as built.
-fn invoke_echo(args: &[&str], stdin: &[u8]) -> Output {
-    invoke_zip(&built_zip("x86_64"), args, stdin)
-}
-
-fn invoke_fixture(args: &[&str], stdin: &[u8]) -> Output {
-    invoke_zip(&fixture_zip(), args, stdin)
-}
-
-fn records(out: &Output) -> Vec<Value> {
-    text(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", text(&out.stderr)))
-        })
-        .collect()
-}
-
-fn report_lines(stderr: &str) -> Vec<&str> {
-    stderr
-        .lines()
-        .filter(|l| l.starts_with("REPORT RequestId: "))
-        .collect()
-}
-
-/// What the echo function answers for `body`, exactly.
-fn echo_response(pretty_body: &str) -> String {
-    format!(
-        "{{\"statusCode\":200,\"headers\":{{}},\"body\":{},\"isBase64Encoded\":false}}",
-        serde_json::to_string(pretty_body).unwrap()
-    )
-}
+use crate::common::*;
+use crate::*;
 
 /// `[[…[]…]]` nested `depth` deep, compact and as the function pretty-prints it.
 fn nested(depth: usize) -> (String, String) {
@@ -595,6 +431,40 @@ fn bad_arguments_fail_before_anything_runs() {
     }
 }
 
+#[test]
+fn arm64_bootstrap_runs_under_qemu() {
+    let zip = built_zip("arm64");
+    let zip = zip.to_str().unwrap();
+    // Without qemu on PATH the message says how to get it.
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["invoke", "--arch", "arm64", "--zip", zip, "{}"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    if std::env::consts::ARCH == "x86_64" {
+        assert!(stderr.contains("apt-get install -y qemu-user"), "{stderr}");
+    }
+
+    let out = invoke(
+        &["--arch", "arm64", "--zip", zip, r#"{"arch":"arm64"}"#],
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{stderr}\n(qemu-aarch64 comes with `apt-get install qemu-user`; `cargo xtask test` installs it)"
+    );
+    assert_eq!(
+        text(&out.stdout),
+        echo_response("{\n    \"arch\": \"arm64\"\n}") + "\n"
+    );
+    if std::env::consts::ARCH == "x86_64" {
+        assert!(stderr.contains("under qemu-aarch64"), "{stderr}");
+    }
+}
+
 /// `--example FRONT`: the event the front door makes of `GET /hello?name=world`, through
 /// the real bootstrap, which answers with the event it saw.
 #[test]
@@ -631,214 +501,5 @@ fn example_events_reach_the_function() {
         let out = invoke(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!text(&out.stderr).contains("panicked"));
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// --serve
-
-/// A running `invoke --serve`, stopped with SIGTERM on drop.
-struct Server {
-    child: std::process::Child,
-    url_port: u16,
-    records: std::sync::mpsc::Receiver<Value>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Server {
-    fn start(zip: &Path, tmp: &Path) -> Server {
-        let mut child = xtask()
-            .args(["invoke", "--serve", "--port", "0", "--json"])
-            .args(zip_arg(zip))
-            .env("TMPDIR", tmp)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        let (tx, records) = std::sync::mpsc::channel::<Value>();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = records
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server prints its address");
-        assert!(first["url"]
-            .as_str()
-            .unwrap()
-            .ends_with("/2015-03-31/functions/function/invocations"));
-        Server {
-            child,
-            url_port: first["port"].as_u64().unwrap() as u16,
-            records,
-            stderr: Some(stderr),
-        }
-    }
-
-    /// One HTTP/1.1 exchange: (status code, headers, body).
-    fn post(&self, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.url_port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        // A refused request may be answered before its body is read.
-        let _ = s.write_all(body);
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).unwrap();
-        let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, head.to_ascii_lowercase(), buf[split + 4..].to_vec())
-    }
-
-    fn invoke(&self, body: &[u8]) -> (u16, String, Vec<u8>) {
-        self.post("/2015-03-31/functions/function/invocations", body)
-    }
-
-    fn record(&self) -> Value {
-        self.records.recv_timeout(Duration::from_secs(30)).unwrap()
-    }
-
-    /// SIGTERM, as a service manager stops it; returns its stderr.
-    fn stop(mut self) -> String {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-        self.stderr.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[test]
-fn serve_answers_the_emulator_endpoint_over_http() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&built_zip("x86_64"), tmp.path());
-    let (status, head, body) = server.invoke(br#"{"via":"http"}"#);
-    assert_eq!(status, 200, "{head}");
-    assert!(head.contains("content-type: application/json"), "{head}");
-    assert_eq!(text(&body), echo_response("{\n    \"via\": \"http\"\n}"));
-    let first = server.record();
-    assert!(!first["initDurationMs"].is_null());
-
-    // Warm: the same process, no init.
-    let (status, _, body) = server.invoke(b"[1]");
-    assert_eq!(status, 200);
-    assert_eq!(text(&body), echo_response("[\n    1\n]"));
-    let second = server.record();
-    assert_eq!(second["pid"], first["pid"]);
-    assert!(second["initDurationMs"].is_null());
-
-    // The function's error is marked as the Invoke API marks it.
-    let (status, head, body) = server.invoke(b"{oops");
-    assert_eq!(status, 200);
-    assert!(head.contains("x-amz-function-error: unhandled"), "{head}");
-    assert!(text(&body).contains("DeserializeError"), "{}", text(&body));
-    server.record();
-
-    // Lambda's request limit, and paths that are not the endpoint.
-    let (status, _, body) = server.invoke(&vec![b' '; 6_291_457]);
-    assert_eq!(status, 413);
-    assert!(text(&body).contains("6291456"), "{}", text(&body));
-    let (status, _, _) = server.post("/2015-03-31/functions/function/other", b"{}");
-    assert_eq!(status, 404);
-
-    let pid = first["pid"].as_u64().unwrap();
-    let stderr = server.stop();
-    assert_eq!(report_lines(&stderr).len(), 3, "{stderr}");
-    assert!(
-        !Path::new(&format!("/proc/{pid}")).exists(),
-        "{pid} left running"
-    );
-    assert_eq!(
-        std::fs::read_dir(tmp.path()).unwrap().count(),
-        0,
-        "the unpacked bootstrap is removed"
-    );
-}
-
-#[test]
-fn serve_restarts_the_process_after_a_crash() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&fixture_zip(), tmp.path());
-    let (status, _, body) = server.invoke(b"\"first\"");
-    assert_eq!((status, text(&body).as_str()), (200, "\"first\""));
-    let first = server.record();
-
-    let (status, head, body) = server.invoke(b"\"exit\"");
-    assert_eq!(status, 200);
-    assert!(head.contains("x-amz-function-error: unhandled"), "{head}");
-    assert!(text(&body).contains("exit status 3"), "{}", text(&body));
-    server.record();
-
-    let (status, _, body) = server.invoke(b"\"again\"");
-    assert_eq!((status, text(&body).as_str()), (200, "\"again\""));
-    let again = server.record();
-    assert_ne!(again["pid"], first["pid"]);
-    assert!(!again["initDurationMs"].is_null());
-    server.stop();
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// arm64
-
-#[test]
-fn arm64_bootstrap_runs_under_qemu() {
-    let zip = built_zip("arm64");
-    let zip = zip.to_str().unwrap();
-    // Without qemu on PATH the message says how to get it.
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["invoke", "--arch", "arm64", "--zip", zip, "{}"])
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert!(!out.status.success());
-    if std::env::consts::ARCH == "x86_64" {
-        assert!(stderr.contains("apt-get install -y qemu-user"), "{stderr}");
-    }
-
-    let out = invoke(
-        &["--arch", "arm64", "--zip", zip, r#"{"arch":"arm64"}"#],
-        b"",
-    );
-    let stderr = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{stderr}\n(qemu-aarch64 comes with `apt-get install qemu-user`; `cargo xtask test` installs it)"
-    );
-    assert_eq!(
-        text(&out.stdout),
-        echo_response("{\n    \"arch\": \"arm64\"\n}") + "\n"
-    );
-    if std::env::consts::ARCH == "x86_64" {
-        assert!(stderr.contains("under qemu-aarch64"), "{stderr}");
     }
 }

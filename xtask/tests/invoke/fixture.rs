@@ -1,0 +1,135 @@
+//! A Lambda runtime in a few lines of std, built with rustc for x86_64 musl and zipped once
+//! per test process: it answers each event by what the event says.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::common::rustc_fixture;
+
+/// A Lambda runtime in a few lines of std: it answers each event by what the event says.
+const FIXTURE: &str = r##"
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+fn call(api: &str, method: &str, path: &str, body: &[u8]) -> (String, Vec<u8>) {
+    let mut s = TcpStream::connect(api).expect("connect to the Runtime API");
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {api}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+    s.write_all(body).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
+    (String::from_utf8_lossy(&buf[..split]).into_owned(), buf[split + 4..].to_vec())
+}
+
+fn header(head: &str, name: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn env(key: &str) -> String {
+    std::env::var(key).unwrap_or_default()
+}
+
+fn main() {
+    let api = env("AWS_LAMBDA_RUNTIME_API");
+    if env("AWS_LAMBDA_FUNCTION_NAME") == "init-error" {
+        eprintln!("fixture: giving up during init");
+        call(&api, "POST", "/2018-06-01/runtime/init/error",
+             br#"{"errorType":"Fixture.InitFailed","errorMessage":"settings missing"}"#);
+        std::process::exit(1);
+    }
+    loop {
+        let (head, body) = call(&api, "GET", "/2018-06-01/runtime/invocation/next", b"");
+        let id = header(&head, "lambda-runtime-aws-request-id");
+        let respond = |body: &[u8]| {
+            call(&api, "POST", &format!("/2018-06-01/runtime/invocation/{id}/response"), body)
+        };
+        match &body[..] {
+            b"\"sleep\"" => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
+            b"\"exit\"" => std::process::exit(3),
+            b"\"abort\"" => std::process::abort(),
+            b"\"env\"" => {
+                let mut out = String::from("{");
+                for key in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                            "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME",
+                            "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "_HANDLER", "HOME"] {
+                    out.push_str(&format!("\"{key}\":\"{}\",", env(key)));
+                }
+                for key in ["lambda-runtime-deadline-ms", "lambda-runtime-invoked-function-arn",
+                            "lambda-runtime-trace-id"] {
+                    out.push_str(&format!("\"{key}\":\"{}\",", header(&head, key)));
+                }
+                out.push_str(&format!("\"id\":\"{id}\",\"pid\":{}}}", std::process::id()));
+                respond(out.as_bytes());
+            }
+            b"\"bad-id\"" => {
+                let (status, _) = call(&api, "POST", "/2018-06-01/runtime/invocation/nope/response", b"1");
+                respond(format!("\"{}\"", status.lines().next().unwrap_or_default()).as_bytes());
+            }
+            // "log:…": the event on stdout and on stderr (both are the function's logs),
+            // then as the answer.
+            _ if body.starts_with(b"\"log:") => {
+                println!("fixture stdout: {}", String::from_utf8_lossy(&body));
+                eprintln!("fixture stderr: {}", String::from_utf8_lossy(&body));
+                respond(&body);
+            }
+            // "spawn:FILE", "spawn-and-sleep:FILE", "spawn-and-exit:FILE": start a child
+            // process (a long `sleep`), write its pid to FILE, then answer with the pid, run
+            // past any timeout, or exit.
+            _ if body.starts_with(b"\"spawn") => {
+                let text = String::from_utf8_lossy(&body[1..body.len() - 1]).into_owned();
+                let (what, file) = text.split_once(':').expect("spawn…:FILE");
+                let child = std::process::Command::new("/bin/sleep")
+                    .arg("120")
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("starting /bin/sleep");
+                let pid = child.id().to_string();
+                std::fs::write(format!("{file}.part"), &pid).unwrap();
+                std::fs::rename(format!("{file}.part"), file).unwrap();
+                match what {
+                    "spawn" => {
+                        respond(pid.as_bytes());
+                    }
+                    "spawn-and-exit" => std::process::exit(3),
+                    _ => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
+                }
+            }
+            _ => {
+                respond(&body);
+            }
+        }
+    }
+}
+"##;
+
+/// The fixture as a deployment zip, built once per test process.
+pub(crate) fn fixture_zip() -> PathBuf {
+    static ZIP: OnceLock<PathBuf> = OnceLock::new();
+    ZIP.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("invoke-fixture");
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = rustc_fixture(
+            &dir,
+            "fixture",
+            FIXTURE,
+            &[
+                "--target",
+                "x86_64-unknown-linux-musl",
+                "-Clinker=rust-lld",
+                "-Crelocation-model=static",
+            ],
+        );
+        let zip = xtask::bootstrap_zip::zip_bootstrap(&std::fs::read(binary).unwrap(), 1).unwrap();
+        let path = dir.join("fixture.zip");
+        std::fs::write(&path, zip).unwrap();
+        path
+    })
+    .clone()
+}
