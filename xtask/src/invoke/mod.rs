@@ -25,6 +25,7 @@ mod endpoint;
 mod events;
 mod front_door;
 mod function;
+mod gateway;
 mod http;
 mod invocation;
 mod listen;
@@ -100,6 +101,17 @@ pub struct Args {
     /// answering as Lambda's Invoke API does.
     #[arg(long)]
     pub serve: bool,
+    /// With --serve, what stands in front of the function for every path outside the
+    /// Invoke API: each HTTP request becomes the event FRONT would send, the function's
+    /// answer the HTTP response FRONT would give.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FRONT",
+        default_value = "rest",
+        requires = "serve"
+    )]
+    pub http: Front,
     /// Port for --serve (0 picks one free on both 127.0.0.1 and ::1).
     #[arg(long, value_name = "P", default_value_t = 9000, requires = "serve")]
     pub port: u16,
@@ -137,7 +149,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         if args.serve {
-            serve::serve(&function, args.port, args.json, &Console::detached()?).await
+            serve::serve(
+                &function,
+                args.port,
+                args.http,
+                args.json,
+                &Console::detached()?,
+            )
+            .await
         } else {
             invoke_all(&function, events, args.json).await
         }

@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 
 use super::console::Console;
 use super::endpoint::{invocations_endpoint, Answer, Job, RIE_INVOKE_PATH};
+use super::front_door::Front;
 use super::function::Function;
+use super::gateway::{front_door_endpoint, is_lambda_api};
 use super::http::{accept_loop, Stop};
 use super::listen::bind_localhost;
 use super::sandbox::{warm, Sandbox};
@@ -22,6 +24,7 @@ const ANSWER_GRACE: Duration = Duration::from_secs(2);
 pub(super) async fn serve(
     function: &Function,
     port: u16,
+    front: Front,
     json: bool,
     console: &Console,
 ) -> Result<ExitCode> {
@@ -38,6 +41,14 @@ pub(super) async fn serve(
         "Listening",
         format!("{url} (localhost: {})", addresses.join(" and ")),
     );
+    console.status(
+        "Serving",
+        format!(
+            "any other path as {} at http://127.0.0.1:{}/ (--http)",
+            front.describe(),
+            loopback.port
+        ),
+    );
     if let Some(err) = &loopback.no_ipv6 {
         console.status(
             "Note",
@@ -53,13 +64,23 @@ pub(super) async fn serve(
         console.result_line(address.to_string().as_bytes())?;
     }
     let (jobs, mut queue) = mpsc::channel::<Job>(64);
+    let port = loopback.port;
     let (stop_serving, stop) = Stop::switch();
     let mut acceptors = tokio::task::JoinSet::new();
     for listener in loopback.listeners {
         let jobs = jobs.clone();
         acceptors.spawn(accept_loop(
             listener,
-            move |req| invocations_endpoint(req, jobs.clone()),
+            move |req| {
+                let jobs = jobs.clone();
+                async move {
+                    if is_lambda_api(req.uri().path()) {
+                        invocations_endpoint(req, jobs).await
+                    } else {
+                        front_door_endpoint(req, jobs, front, port).await
+                    }
+                }
+            },
             stop.clone(),
         ));
     }

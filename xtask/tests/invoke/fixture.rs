@@ -30,6 +30,10 @@ fn header(head: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn env(key: &str) -> String {
     std::env::var(key).unwrap_or_default()
 }
@@ -52,6 +56,15 @@ fn main() {
             b"\"sleep\"" => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
             b"\"exit\"" => std::process::exit(3),
             b"\"abort\"" => std::process::abort(),
+            // Behind the front door the event is a whole API Gateway event: a path says what
+            // to do.
+            _ if contains(&body, b"/front-door-crash") => std::process::exit(3),
+            _ if contains(&body, b"/front-door-sleep") => loop {
+                std::thread::sleep(std::time::Duration::from_secs(60))
+            },
+            _ if contains(&body, b"/front-door-proxy") => {
+                respond(br#"{"statusCode":201,"headers":{"x-fixture":"yes"},"multiValueHeaders":{"set-cookie":["a=1","b=2"]},"body":"aGk=","isBase64Encoded":true}"#);
+            }
             b"\"env\"" => {
                 let mut out = String::from("{");
                 for key in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",

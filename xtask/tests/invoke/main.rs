@@ -12,6 +12,7 @@ mod api;
 #[path = "../common/mod.rs"]
 mod common;
 mod fixture;
+mod gateway;
 mod group;
 mod output;
 mod run;

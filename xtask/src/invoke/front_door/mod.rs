@@ -30,6 +30,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 
 pub(crate) use event::event;
+pub(crate) use response::{response, HttpResponse};
 
 use crate::util::ids::{new_request_id, random_u128};
 
@@ -47,13 +48,18 @@ pub enum Front {
 }
 
 impl Front {
+    /// What the front is, for a status line.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Front::Rest => "an API Gateway REST API proxy (payload 1.0)",
+            Front::HttpApi => "an API Gateway HTTP API (payload 2.0)",
+            Front::FunctionUrl => "a Lambda function URL",
+        }
+    }
+
     /// How long the front waits for the function before answering on its own
     /// ([`HttpResponse::timed_out`]): a REST API's default (and usual maximum) integration
     /// timeout, an HTTP API's maximum. A function URL waits as long as the function may run.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "used once --serve routes other paths here")
-    )]
     pub(crate) fn integration_timeout(self) -> Option<Duration> {
         match self {
             Front::Rest => Some(Duration::from_secs(29)),

@@ -19,11 +19,6 @@
 //! binary; the front door decodes it whenever `isBase64Encoded` is true, as the REST API
 //! it models (see the request side) does for binary types.
 
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "used once --serve routes other paths here")
-)]
-
 use base64::Engine;
 use hyper::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
