@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{build, deploy, dev, iam_policy, invoke, verify};
+use crate::{build, deploy, dev, iam_policy, invoke, verify, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +30,9 @@ pub enum Command {
     /// Run the shipped bootstrap locally behind a Lambda Runtime API: one event, several to
     /// one warm process, or an emulator endpoint (--serve) for curl and AWS SDKs.
     Invoke(invoke::Args),
+    /// Serve the function locally (Invoke API and HTTP front door), rebuild on every save and
+    /// swap the process between invocations.
+    Watch(watch::Args),
     /// Install what the tests need (musl targets, moto, the AWS CLI v1, actionlint, zizmor, qemu-user) and run the workspace's tests.
     Test(dev::test::Args),
     /// Benchmarks against cargo-lambda, printed side by side.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build::run(args).map(|_| ExitCode::SUCCESS),
         Command::VerifyStatic(args) => verify::run(args),
         Command::Invoke(args) => invoke::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Test(args) => dev::test::run(args),
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|never| match never {}),

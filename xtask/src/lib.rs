@@ -13,6 +13,7 @@ pub(crate) mod invoke;
 pub mod lambda;
 pub mod util;
 pub mod verify;
+pub(crate) mod watch;
 pub mod workspace;
 pub mod xtask_aws;
 

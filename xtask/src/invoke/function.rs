@@ -63,17 +63,27 @@ impl Function {
             .with_context(|| format!("run `cargo xtask build --arch {arch}` or pass --zip PATH"))?;
         let binary = bootstrap_zip::bootstrap_from_zip(&zip.bytes)
             .with_context(|| format!("unpacking {}", zip_path.display()))?;
-        let emulator = emulator_for(&binary, arch, zip_path)?;
+        Function::from_binary(&binary, zip_path, arch, settings, check)
+    }
+
+    /// The bootstrap from `binary` (taken from `origin`, named in errors), checked as
+    /// [`prepare`](Self::prepare) checks it.
+    pub(crate) fn from_binary(
+        binary: &[u8],
+        origin: &Path,
+        arch: Arch,
+        settings: Settings,
+        check: StaticCheck,
+    ) -> Result<Function> {
+        let emulator = emulator_for(binary, arch, origin)?;
         if check == StaticCheck::Require {
-            verify::require_static(&zip_path.join("bootstrap"), &binary, arch).with_context(
-                || {
-                    format!(
-                        "refusing to run {}: it would not run on Lambda's provided.al2023 \
+            verify::require_static(&origin.join("bootstrap"), binary, arch).with_context(|| {
+                format!(
+                    "refusing to run {}: it would not run on Lambda's provided.al2023 \
                          runtime (pass --allow-dynamic to run it here anyway)",
-                        zip_path.display()
-                    )
-                },
-            )?;
+                    origin.display()
+                )
+            })?;
         }
         let dir = ScratchDir::create("invoke")?;
         let bootstrap = dir.path().join("bootstrap");
@@ -82,7 +92,7 @@ impl Function {
             .create_new(true)
             .mode(0o755)
             .open(&bootstrap)
-            .and_then(|mut file| file.write_all(&binary))
+            .and_then(|mut file| file.write_all(binary))
             .with_context(|| format!("writing {}", bootstrap.display()))?;
         Ok(Function {
             region: std::env::var("AWS_REGION")

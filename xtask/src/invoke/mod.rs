@@ -44,15 +44,17 @@ use anyhow::Result;
 use hyper::body::Bytes;
 
 pub(crate) use console::Console;
+pub(crate) use front_door::Front;
 pub(crate) use function::{find_qemu_aarch64, Function, Settings, StaticCheck};
 pub(crate) use invocation::{Invocation, InvocationOutcome};
 pub(crate) use sandbox::Sandbox;
+pub(crate) use serve::serve;
 
 use crate::build;
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
 use crate::util::status::stderr_line;
-use front_door::Front;
+
 use sandbox::warm;
 
 #[derive(Debug, clap::Args)]
@@ -132,7 +134,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(zip) => zip.clone(),
         None => build::build(arch)?.zip,
     };
-    let function = Function::prepare(
+    let function = std::sync::Arc::new(Function::prepare(
         &zip,
         arch,
         Settings {
@@ -145,12 +147,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             StaticCheck::Require
         },
-    )?;
+    )?);
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         if args.serve {
+            // The sender is kept (and dropped) here: the function never changes.
+            let (_keep, functions) = tokio::sync::watch::channel(function.clone());
             serve::serve(
-                &function,
+                functions,
                 args.port,
                 args.http,
                 args.json,

@@ -2,10 +2,11 @@
 //! one warm sandbox, until a signal stops us.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::console::Console;
 use super::endpoint::{invocations_endpoint, Answer, Job, RIE_INVOKE_PATH};
@@ -20,9 +21,13 @@ use super::shutdown_signal;
 /// How long a stopping server lets its connections finish sending their answers.
 const ANSWER_GRACE: Duration = Duration::from_secs(2);
 
+/// The function to serve: one for `invoke --serve`; for `watch`, each new build in turn.
+/// A new one replaces the running process between invocations, never during one.
+pub(crate) type Functions = watch::Receiver<Arc<Function>>;
+
 /// Serves the Runtime Interface Emulator's invoke endpoint until a signal stops us.
-pub(super) async fn serve(
-    function: &Function,
+pub(crate) async fn serve(
+    mut functions: Functions,
     port: u16,
     front: Front,
     json: bool,
@@ -87,12 +92,21 @@ pub(super) async fn serve(
     drop(jobs);
     // Lambda gives one environment one event at a time: jobs are served in arrival order.
     let mut sandbox: Option<Sandbox> = None;
+    let mut function = functions.borrow_and_update().clone();
     let interrupted = loop {
         let job = tokio::select! {
             Some(job) = queue.recv() => job,
+            Ok(()) = functions.changed() => {
+                // A new build: the next invocation starts it (a cold start, as after a deploy).
+                function = functions.borrow_and_update().clone();
+                if let Some(old) = sandbox.take() {
+                    old.stop().await;
+                }
+                continue;
+            }
             () = &mut shutdown => break None,
         };
-        let env = match warm(&mut sandbox, function, console).await {
+        let env = match warm(&mut sandbox, &function, console).await {
             Ok(env) => env,
             Err(err) => {
                 console.error(&err);

@@ -1,0 +1,83 @@
+//! Rebuilding on change: one build at a time, changes that arrive meanwhile folded into the
+//! next one; a good build is published to the server, a failed one only reported.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::{mpsc, watch};
+use xshell::Shell;
+
+use crate::build;
+use crate::invoke::{Function, Settings, StaticCheck};
+use crate::lambda::Arch;
+use crate::util::status::status;
+use crate::workspace::{self, rel};
+
+#[derive(Clone)]
+pub(super) struct Builder {
+    pub arch: Arch,
+    pub release: bool,
+    pub settings: Settings,
+}
+
+impl Builder {
+    /// Builds the function and prepares it to run, checked static either way.
+    pub(super) fn build(&self) -> Result<Function> {
+        if self.release {
+            let zip = build::build(self.arch)?.zip;
+            return Function::prepare(&zip, self.arch, self.settings.clone(), StaticCheck::Require);
+        }
+        let sh = Shell::new()?;
+        sh.change_dir(workspace::project_root());
+        build::ensure_target(&sh, self.arch)?;
+        let binary_path = build::compile_dev(&sh, self.arch)?;
+        let binary = std::fs::read(&binary_path)
+            .with_context(|| format!("reading {}", binary_path.display()))?;
+        let function = Function::from_binary(
+            &binary,
+            binary_path.parent().unwrap_or(&binary_path),
+            self.arch,
+            self.settings.clone(),
+            StaticCheck::Require,
+        )?;
+        status(
+            "Built",
+            format!("{} (dev profile, static)", rel(&binary_path)),
+        );
+        Ok(function)
+    }
+}
+
+/// Rebuilds after each settled change until the channel closes.
+pub(super) async fn rebuild_on_change(
+    builder: Builder,
+    mut changes: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    publish: watch::Sender<Arc<Function>>,
+) {
+    while let Some(mut paths) = changes.recv().await {
+        // Changes that came while waiting are part of this build.
+        while let Ok(more) = changes.try_recv() {
+            paths.extend(more);
+        }
+        paths.sort();
+        paths.dedup();
+        let shown: Vec<String> = paths.iter().take(3).map(|p| rel(p)).collect();
+        status("Changed", shown.join(", "));
+        let builder = builder.clone();
+        match tokio::task::spawn_blocking(move || builder.build()).await {
+            Ok(Ok(function)) => {
+                status("Reloaded", "the next invocation runs the new build");
+                let _ = publish.send(Arc::new(function));
+            }
+            Ok(Err(err)) => {
+                eprintln!("error: {err:#}");
+                status(
+                    "Serving",
+                    "the last good build; fix the error and save again",
+                );
+            }
+            Err(_) => return,
+        }
+    }
+}
