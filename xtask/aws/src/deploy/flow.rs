@@ -59,9 +59,6 @@ pub async fn deploy(
         let url = lambda
             .ensure_url(auth, args.alias.as_deref(), args.dry_run)
             .await?;
-        if !url.url.is_empty() {
-            println!("{}", url.url);
-        }
         setup.url = Some(url);
     }
 
