@@ -391,7 +391,7 @@ fn create_makes_the_function_when_missing() {
 
     let err = aws.deploy_zip("fresh", zip_arg, &[]).failure();
     assert!(err.contains("function fresh does not exist"), "{err}");
-    assert!(err.contains("--create --role ARN"), "{err}");
+    assert!(err.contains("create it with `--create`"), "{err}");
     assert_eq!(aws.proxy.operations(), ["GetFunction"]);
 
     let dry = aws
