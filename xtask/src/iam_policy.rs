@@ -532,7 +532,8 @@ mod tests {
                 "lambda:UpdateFunctionCode",
                 "lambda:PublishVersion",
                 "lambda:UpdateAlias",
-                "lambda:CreateAlias"
+                "lambda:CreateAlias",
+                "lambda:UpdateFunctionConfiguration"
             ])
         );
         assert_eq!(

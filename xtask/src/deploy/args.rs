@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::setup_args::{SettingsArgs, SetupArgs};
 use crate::lambda::Arch;
 
 #[derive(Debug, clap::Args)]
@@ -41,13 +42,18 @@ pub struct Args {
     /// Validate everything (UpdateFunctionCode with DryRun) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Create the function (provided.al2023, handler bootstrap) if it does not exist.
-    #[arg(long, requires = "role")]
+    /// Create the function (provided.al2023, handler bootstrap) if it does not exist; without
+    /// --role, with an execution role it creates or reuses (see --role-name).
+    #[arg(long)]
     pub create: bool,
-    /// Execution role for --create.
+    /// Execution role for --create (none is created then).
     #[arg(long, value_name = "ARN", requires = "create")]
     pub role: Option<String>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub setup: SetupArgs,
 }

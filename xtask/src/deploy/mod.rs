@@ -7,6 +7,7 @@
 
 mod args;
 mod operations;
+mod setup_args;
 
 use std::convert::Infallible;
 
@@ -14,6 +15,7 @@ use anyhow::Result;
 
 pub use args::Args;
 pub use operations::Operation;
+pub use setup_args::{default_role_name, SettingsArgs, SetupArgs, UrlAuth};
 
 /// Runs the deploy in `xtask-aws`, with the command line exactly as given; returns only on error.
 pub fn run(args: Args) -> Result<Infallible> {

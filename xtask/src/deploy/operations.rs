@@ -39,6 +39,13 @@ operations! {
     CreateAlias,
     /// `--create` only.
     CreateFunction,
+    /// The declared settings, when they differ from the function's.
+    UpdateFunctionConfiguration,
+    /// `--url` only, like the three below.
+    GetFunctionUrlConfig,
+    CreateFunctionUrlConfig,
+    GetPolicy,
+    AddPermission,
 }
 
 impl Operation {
@@ -47,10 +54,23 @@ impl Operation {
         format!("lambda:{}", self.name())
     }
 
-    /// Needed to deploy to a function that already exists: everything but CreateFunction,
-    /// which `--create` uses (and which also needs `iam:PassRole` on the execution role).
+    /// Needed to deploy to a function that already exists: everything but the one-time
+    /// actions, CreateFunction (`--create`, which also needs `iam:PassRole` on the execution
+    /// role) and the Function URL's (`--url`).
     pub fn updates_existing(self) -> bool {
-        self != Operation::CreateFunction
+        !self.one_time()
+    }
+
+    /// `--create`'s and `--url`'s: a person runs those once, with broader rights than CI's.
+    pub fn one_time(self) -> bool {
+        matches!(
+            self,
+            Operation::CreateFunction
+                | Operation::GetFunctionUrlConfig
+                | Operation::CreateFunctionUrlConfig
+                | Operation::GetPolicy
+                | Operation::AddPermission
+        )
     }
 
     pub fn from_name(name: &str) -> Option<Operation> {
@@ -77,5 +97,7 @@ mod tests {
         }
         assert_eq!(Operation::from_name("DeleteFunction"), None);
         assert!(!Operation::CreateFunction.updates_existing());
+        assert!(Operation::UpdateFunctionConfiguration.updates_existing());
+        assert!(!Operation::AddPermission.updates_existing());
     }
 }

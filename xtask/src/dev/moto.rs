@@ -70,6 +70,9 @@ impl MotoServer {
         let port = free_port()?;
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // AWS managed policies (AWSLambdaBasicExecutionRole, for `deploy --create`'s role)
+            // exist only with this.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

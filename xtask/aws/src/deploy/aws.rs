@@ -61,13 +61,13 @@ pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
 }
 
 /// Loads configuration the way the AWS CLI does, plus the flags, with bounded timeouts;
-/// returns the client and the endpoint it talks to.
+/// returns the client, an IAM client on the same configuration, and the endpoint.
 pub async fn client(
     region: Option<&str>,
     profile: Option<&str>,
     endpoint_url: Option<&str>,
     meter: &Meter,
-) -> Result<(Client, String)> {
+) -> Result<(Client, aws_sdk_iam::Client, String)> {
     use aws_config::timeout::TimeoutConfig;
 
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -113,7 +113,14 @@ pub async fn client(
     let config = aws_sdk_lambda::config::Builder::from(&sdk)
         .interceptor(meter.clone())
         .build();
-    Ok((Client::from_conf(config), endpoint))
+    let iam = aws_sdk_iam::config::Builder::from(&sdk)
+        .interceptor(meter.clone())
+        .build();
+    Ok((
+        Client::from_conf(config),
+        aws_sdk_iam::Client::from_conf(iam),
+        endpoint,
+    ))
 }
 
 /// An error and its sources as "a: b: c" (without the Debug dump `DisplayErrorContext` adds).

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use xtask::deploy::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
@@ -19,9 +19,9 @@ pub fn run(args: Args) -> Result<()> {
         function_name: function,
         arch,
     } = metadata::target(args.function_name.as_deref(), args.arch)?;
-    if args.create && args.role.is_none() {
-        bail!("--create needs the execution role: add --role ARN");
-    }
+    // The settings are checked before the build and before any request.
+    let declared = args.settings.over(metadata::load()?.declared());
+    xtask::lambda::settings::validate(&declared)?;
 
     let zip_path = match &args.zip {
         Some(path) => path.clone(),
@@ -42,7 +42,9 @@ pub fn run(args: Args) -> Result<()> {
     );
 
     let runtime = runtime::current_thread("the AWS SDK")?;
-    let mut report = runtime.block_on(flow::deploy(&args, &function, arch, &zip_path, &zip))?;
+    let mut report = runtime.block_on(flow::deploy(
+        &args, &declared, &function, arch, &zip_path, &zip,
+    ))?;
     report.seconds = started.elapsed().as_secs_f64();
 
     if args.json {

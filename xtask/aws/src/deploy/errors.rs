@@ -99,7 +99,7 @@ pub fn explain(failure: &ApiFailure, cx: &CallContext<'_>) -> String {
     match failure {
         ApiFailure::NotFound => format!(
             "function {function} does not exist at {endpoint}; check --function-name and \
-             --region, or create it with `--create --role ARN`"
+             --region, or create it with `--create` (and --role ARN, or a role it creates)"
         ),
         ApiFailure::Conflict(m) => format!(
             "{action} on {function} conflicts with an update still in progress ({m}); \
@@ -214,7 +214,7 @@ mod tests {
             function: "echo",
             endpoint: "https://lambda.eu-west-1.amazonaws.com",
         };
-        assert!(explain(&ApiFailure::NotFound, &cx).contains("--create --role ARN"));
+        assert!(explain(&ApiFailure::NotFound, &cx).contains("--create` (and --role ARN"));
         let denied = explain(&ApiFailure::AccessDenied("nope".into()), &cx);
         assert!(
             denied.contains("lambda:UpdateFunctionCode")

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use xtask::deploy::{Args, Operation};
+use xtask::lambda::settings::Declared;
 use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
@@ -16,9 +17,12 @@ use super::errors::ApiFailure;
 use super::lambda_api::Lambda;
 use super::plan::{backoff, plan, progress, Plan, Progress, Remote, UPDATE_BUDGET};
 use super::report::{code_bytes, DeployOutcome, Report};
+use super::setup::{execution_role, Setup};
+use super::{configuration, role};
 
 pub async fn deploy(
     args: &Args,
+    declared: &Declared,
     function: &str,
     arch: Arch,
     zip_path: &Path,
@@ -28,15 +32,19 @@ pub async fn deploy(
     let lambda = connect(args, function, &meter).await?;
     status("Deploying", format!("{function} at {}", lambda.endpoint));
 
+    let mut setup = Setup::default();
     let (outcome, mut remote) = match lambda.get().await? {
-        None => create(&lambda, args, arch, zip).await?,
-        Some(remote) => update(&lambda, args, remote, arch, zip).await?,
+        None => create(&lambda, args, declared, &mut setup, arch, zip).await?,
+        Some(remote) => update(&lambda, args, declared, &mut setup, remote, arch, zip).await?,
     };
     // A dry run stops here: even an unchanged function gets no PublishVersion or alias move.
     let changes = !args.dry_run
         && matches!(
             outcome,
-            DeployOutcome::Updated | DeployOutcome::Created | DeployOutcome::Unchanged
+            DeployOutcome::Updated
+                | DeployOutcome::Created
+                | DeployOutcome::Unchanged
+                | DeployOutcome::Configured
         );
     let mut version = "$LATEST".to_string();
     if let (true, Some(changed)) = (changes, remote.take()) {
@@ -46,6 +54,12 @@ pub async fn deploy(
             version = publish(&lambda, args, &settled, zip).await?;
         }
         remote = Some(settled);
+    }
+    if let Some(auth) = args.setup.url {
+        let url = lambda
+            .ensure_url(auth, args.alias.as_deref(), args.dry_run)
+            .await?;
+        setup.url = Some(url);
     }
 
     let api_calls = meter.calls();
@@ -61,32 +75,37 @@ pub async fn deploy(
         bytes_uploaded: code_bytes(&api_calls),
         api_calls,
         seconds: 0.0,
+        setup,
     })
 }
 
 /// A client for the flags' region, profile and endpoint, with credentials resolved.
 async fn connect<'a>(args: &Args, function: &'a str, meter: &Meter) -> Result<Lambda<'a>> {
-    let (client, endpoint) = client(
+    let (client, iam, endpoint) = client(
         args.region.as_deref(),
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
         meter,
     )
     .await?;
-    Ok(Lambda::new(client, endpoint, function))
+    Ok(Lambda::new(client, iam, endpoint, function))
 }
 
-/// The function does not exist: create it with `--create --role`, else say how to.
+/// The function does not exist: create it with `--create` (and the declared settings), else
+/// say how to.
 async fn create(
     lambda: &Lambda<'_>,
     args: &Args,
+    declared: &Declared,
+    setup: &mut Setup,
     arch: Arch,
     zip: &CheckedZip,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
     let function = lambda.function;
-    let Some(role) = args.role.as_deref().filter(|_| args.create) else {
+    if !args.create {
         bail!(lambda.explain(&ApiFailure::NotFound, Operation::GetFunction));
-    };
+    }
+    let role = execution_role(lambda, args, setup).await?;
     if args.dry_run {
         status("Skipped", format!("creating {function} (--dry-run)"));
         return Ok((DeployOutcome::WouldCreate, None));
@@ -98,20 +117,35 @@ async fn create(
             zip.bytes.len()
         ),
     );
-    let created = lambda.create(zip, arch, role).await?;
+    let created = role::create_function(lambda, zip, arch, &role, declared).await?;
     Ok((DeployOutcome::Created, Some(created)))
 }
 
-/// The function exists: upload the zip unless it already runs it (guarded by its RevisionId).
+/// The function exists: apply the declared settings that differ, then upload the zip unless it
+/// already runs it (each guarded by its RevisionId). Settings first: new code may need them, and
+/// the previous code keeps running with them; a failed upload says so, and a rerun uploads.
 async fn update(
     lambda: &Lambda<'_>,
     args: &Args,
+    declared: &Declared,
+    setup: &mut Setup,
     remote: Remote,
     arch: Arch,
     zip: &CheckedZip,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
     let function = lambda.function;
-    if plan(&remote, &zip.code_sha256, arch, args.force)? == Plan::Unchanged {
+    let code = plan(&remote, &zip.code_sha256, arch, args.force)?;
+    let (changes, configured) =
+        configuration::apply(lambda, declared, &remote, args.dry_run).await?;
+    setup.settings = changes;
+    let remote = match configured {
+        Some(configured) => settle(lambda, configured).await?,
+        None => remote,
+    };
+    if code == Plan::Unchanged && !setup.settings.is_empty() && !args.dry_run {
+        return Ok((DeployOutcome::Configured, Some(remote)));
+    }
+    if code == Plan::Unchanged {
         status(
             "Unchanged",
             format!("{function} already runs CodeSha256 {}", zip.code_sha256),
@@ -132,7 +166,15 @@ async fn update(
     );
     let updated = lambda
         .update(zip, remote.revision_id.as_deref(), args.dry_run)
-        .await?;
+        .await
+        .map_err(|e| match setup.settings.is_empty() || args.dry_run {
+            true => e,
+            false => e.context(configuration::left_between(
+                function,
+                &setup.settings,
+                remote.code_sha256.as_deref(),
+            )),
+        })?;
     Ok(if args.dry_run {
         (DeployOutcome::DryRun, Some(remote))
     } else {

@@ -1,7 +1,7 @@
 //! The Lambda API calls a deploy makes, one method each, with failures explained.
 //!
-//! Only this file touches the SDK client, and it calls exactly the operations of
-//! [`Operation::ALL`], the list the deploying role's IAM policy is printed from; a test below
+//! Only this file (and its extensions `configuration` and `url`) touches the SDK client, and
+//! together they call exactly the operations of [`Operation::ALL`], the list the deploying role's IAM policy is printed from; a test below
 //! reads the calls from this source and compares.
 
 use std::time::Instant;
@@ -60,21 +60,31 @@ macro_rules! remote_from {
             state_reason: c.state_reason().map(str::to_string),
             last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
             last_update_status_reason: c.last_update_status_reason().map(str::to_string),
+            settings: super::configuration::current_from!(c),
         }
     }};
 }
+pub(crate) use remote_from;
 
 /// One function at one endpoint.
 pub struct Lambda<'a> {
-    client: Client,
+    pub(super) client: Client,
+    /// For `--create`'s execution role.
+    pub(super) iam: aws_sdk_iam::Client,
     pub endpoint: String,
     pub function: &'a str,
 }
 
 impl<'a> Lambda<'a> {
-    pub fn new(client: Client, endpoint: String, function: &'a str) -> Lambda<'a> {
+    pub fn new(
+        client: Client,
+        iam: aws_sdk_iam::Client,
+        endpoint: String,
+        function: &'a str,
+    ) -> Lambda<'a> {
         Lambda {
             client,
+            iam,
             endpoint,
             function,
         }
@@ -92,7 +102,11 @@ impl<'a> Lambda<'a> {
         )
     }
 
-    fn fail<E>(&self, operation: Operation, err: SdkError<E>) -> (ApiFailure, anyhow::Error)
+    pub(super) fn fail<E>(
+        &self,
+        operation: Operation,
+        err: SdkError<E>,
+    ) -> (ApiFailure, anyhow::Error)
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -186,15 +200,6 @@ impl<'a> Lambda<'a> {
         }
     }
 
-    /// CreateFunction (provided.al2023, handler bootstrap) with the zip.
-    pub async fn create(&self, zip: &CheckedZip, arch: Arch, role: &str) -> Result<Remote> {
-        let out = create_function(&self.client, self.function, arch, role, zip.bytes.clone())
-            .send()
-            .await
-            .map_err(|e| self.fail(Operation::CreateFunction, e).1)?;
-        Ok(remote_from!(self.function, &out))
-    }
-
     /// PublishVersion of exactly `code_sha256`; returns the version number.
     pub async fn publish(&self, code_sha256: &str, revision: Option<&str>) -> Result<String> {
         let out = self
@@ -261,11 +266,17 @@ mod tests {
             .collect()
     }
 
-    /// Every `client.<operation>(` in this file's code (not its comments, not its tests).
+    /// Every `client.<operation>(` in the code of the files that call Lambda (not in their
+    /// comments, not in their tests).
     fn operations_called() -> BTreeSet<String> {
-        let source = include_str!("lambda_api.rs");
-        let code: String = source[..source.find("#[cfg(test)]").unwrap()]
-            .lines()
+        let sources = [
+            include_str!("lambda_api.rs"),
+            include_str!("configuration.rs"),
+            include_str!("url.rs"),
+        ];
+        let code: String = sources
+            .iter()
+            .flat_map(|source| source[..source.find("#[cfg(test)]").unwrap()].lines())
             .filter(|line| !line.trim_start().starts_with("//"))
             .flat_map(|line| line.split_whitespace())
             .collect();

@@ -22,6 +22,8 @@ pub struct Remote {
     pub state_reason: Option<String>,
     pub last_update_status: Option<String>,
     pub last_update_status_reason: Option<String>,
+    /// The settings `deploy` manages (memory, timeout, environment, ...).
+    pub settings: xtask::lambda::settings::Current,
 }
 
 /// The next step after reading the function.

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use xtask::lambda::Arch;
 
+use super::setup::Setup;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeployOutcome {
@@ -15,6 +17,8 @@ pub enum DeployOutcome {
     DryRun,
     /// `--dry-run --create`: the function would be created.
     WouldCreate,
+    /// Same code, new settings (UpdateFunctionConfiguration only).
+    Configured,
 }
 
 impl std::fmt::Display for DeployOutcome {
@@ -25,6 +29,7 @@ impl std::fmt::Display for DeployOutcome {
             DeployOutcome::Unchanged => "unchanged",
             DeployOutcome::DryRun => "dry run (validated, nothing changed)",
             DeployOutcome::WouldCreate => "dry run (would create the function)",
+            DeployOutcome::Configured => "settings updated (code unchanged)",
         })
     }
 }
@@ -66,6 +71,9 @@ pub struct Report {
     pub bytes_uploaded: u64,
     pub api_calls: Vec<ApiCall>,
     pub seconds: f64,
+    /// Settings changed, execution role, Function URL.
+    #[serde(flatten)]
+    pub setup: Setup,
 }
 
 impl Report {
@@ -83,6 +91,7 @@ impl Report {
         if let Some(alias) = &self.alias {
             out.push_str(&format!("alias:       {alias} -> {}\n", self.version));
         }
+        out.push_str(&self.setup.human());
         out.push_str(&format!(
             "CodeSha256:  {}\nuploaded:    {} bytes\nAPI calls:   {} ({})\ntime:        {:.2} s\n",
             self.code_sha256,
@@ -103,7 +112,7 @@ impl Report {
         format!(
             "### Lambda deploy: `{}`\n\n| | |\n|---|---|\n| outcome | {} |\n| version | `{}` |\n\
              | alias | {} |\n| architecture | {} |\n| CodeSha256 | `{}` |\n| uploaded | {} bytes |\n\
-             | API calls | {} |\n| time | {:.2} s |\n\n",
+             | API calls | {} |\n| time | {:.2} s |\n{}\n",
             self.function,
             self.outcome,
             self.version,
@@ -115,7 +124,8 @@ impl Report {
             self.code_sha256,
             self.bytes_uploaded,
             self.api_calls.len(),
-            self.seconds
+            self.seconds,
+            self.setup.markdown_rows()
         )
     }
 }
@@ -141,6 +151,7 @@ mod tests {
                 request_bytes: 0,
             }],
             seconds: 0.25,
+            setup: Setup::default(),
         };
         let human = report.human();
         assert!(human.contains("outcome:     unchanged"), "{human}");

@@ -134,8 +134,30 @@ pub fn operation_of(method: &str, path: &str) -> &'static str {
         ("POST", [_, "functions", _, "aliases"]) => "CreateAlias",
         ("PUT", [_, "functions", _, "aliases", _]) => "UpdateAlias",
         ("GET", [_, "functions", _, "aliases", _]) => "GetAlias",
+        ("PUT", [_, "functions", _, "configuration"]) => "UpdateFunctionConfiguration",
+        ("GET", [_, "functions", _, "url"]) => "GetFunctionUrlConfig",
+        ("POST", [_, "functions", _, "url"]) => "CreateFunctionUrlConfig",
+        ("GET", [_, "functions", _, "policy"]) => "GetPolicy",
+        ("POST", [_, "functions", _, "policy"]) => "AddPermission",
         _ => "Other",
     }
+}
+
+/// The IAM operations the tests see (IAM's query protocol names them in the form body).
+const IAM_OPERATIONS: &[&str] = &[
+    "GetRole",
+    "CreateRole",
+    "ListAttachedRolePolicies",
+    "AttachRolePolicy",
+];
+
+/// `Action=CreateRole&...` -> "CreateRole".
+pub fn iam_operation_of(body: &[u8]) -> Option<&'static str> {
+    let body = std::str::from_utf8(body).ok()?;
+    let action = body
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))?;
+    IAM_OPERATIONS.iter().copied().find(|op| *op == action)
 }
 
 /// Accepts connections until `stopped` fires; each is served by hyper.
@@ -181,7 +203,10 @@ async fn handle(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    let operation = operation_of(parts.method.as_str(), &path);
+    let operation = match operation_of(parts.method.as_str(), &path) {
+        "Other" => iam_operation_of(&body).unwrap_or("Other"),
+        lambda => lambda,
+    };
     let fault = {
         let mut rules = state.rules.lock().unwrap();
         rules
@@ -199,6 +224,21 @@ async fn handle(
         faulted: matches!(fault, Some(Fault::Error(..))),
     });
 
+    if let (Some(Fault::Error(status, code, message)), true) =
+        (&fault, IAM_OPERATIONS.contains(&operation))
+    {
+        // IAM answers errors in XML (its query protocol).
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+        );
+        let response = Response::builder()
+            .status(*status)
+            .header("Content-Type", "text/xml")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        return Ok(response);
+    }
     if let Some(Fault::Error(status, kind, message)) = &fault {
         let origin = if *status >= 500 { "Service" } else { "User" };
         let body = serde_json::json!({"Type": origin, "message": message}).to_string();

@@ -1,0 +1,147 @@
+//! What a deploy set up besides the code: the settings it changed, the execution role of
+//! `--create`, the Function URL of `--url`; for the report, its step summary and `--json`.
+
+use anyhow::Result;
+use serde::Serialize;
+use xtask::deploy::{default_role_name, Args};
+use xtask::lambda::settings::Change;
+
+use super::lambda_api::Lambda;
+use super::role::{ensure_role, RoleReport};
+use super::url::UrlReport;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Setup {
+    /// The declared settings that differed from the function's (applied unless a dry run).
+    pub settings: Vec<Change>,
+    pub role: Option<RoleReport>,
+    pub url: Option<UrlReport>,
+}
+
+impl Setup {
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        if self.settings.is_empty() {
+            out.push_str("settings:    unchanged\n");
+        }
+        for change in &self.settings {
+            out.push_str(&format!("setting:     {change}\n"));
+        }
+        if let Some(role) = &self.role {
+            out.push_str(&format!("role:        {} ({})\n", role.name, role.outcome));
+        }
+        if let Some(url) = &self.url {
+            out.push_str(&format!(
+                "URL:         {} ({}, {})\n",
+                url.url,
+                url.auth.auth_name(),
+                url.outcome
+            ));
+        }
+        out
+    }
+
+    /// Rows of the step summary's table.
+    pub fn markdown_rows(&self) -> String {
+        let settings = if self.settings.is_empty() {
+            "unchanged".to_string()
+        } else {
+            self.settings
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let mut out = format!("| settings | {settings} |\n");
+        if let Some(role) = &self.role {
+            out.push_str(&format!("| role | `{}` ({}) |\n", role.name, role.outcome));
+        }
+        if let Some(url) = &self.url {
+            out.push_str(&format!(
+                "| URL | {} ({}, {}) |\n",
+                url.url,
+                url.auth.auth_name(),
+                url.outcome
+            ));
+        }
+        out
+    }
+}
+
+trait AuthName {
+    fn auth_name(&self) -> &'static str;
+}
+
+impl AuthName for xtask::deploy::UrlAuth {
+    fn auth_name(&self) -> &'static str {
+        match self {
+            xtask::deploy::UrlAuth::Public => "public",
+            xtask::deploy::UrlAuth::Iam => "iam",
+        }
+    }
+}
+
+/// `--role`, else the role `--create` creates or reuses (`--role-name`, else the function's
+/// name with `-role`). The ARN is empty when a dry run would create it.
+pub async fn execution_role(lambda: &Lambda<'_>, args: &Args, setup: &mut Setup) -> Result<String> {
+    if let Some(arn) = &args.role {
+        return Ok(arn.clone());
+    }
+    let name = args
+        .setup
+        .role_name
+        .clone()
+        .unwrap_or_else(|| default_role_name(lambda.function));
+    let role = ensure_role(lambda, &name, args.dry_run).await?;
+    let arn = role.arn.clone();
+    setup.role = Some(role);
+    Ok(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_what_was_set_up() {
+        let setup = Setup {
+            settings: vec![Change {
+                setting: "memory (MB)".into(),
+                from: Some("128".into()),
+                to: "256".into(),
+            }],
+            role: Some(RoleReport {
+                name: "echo-role".into(),
+                arn: "arn:aws:iam::1:role/echo-role".into(),
+                outcome: "created".into(),
+                attached_policy: true,
+            }),
+            url: Some(UrlReport {
+                url: "https://x.lambda-url.us-east-1.on.aws/".into(),
+                auth: xtask::deploy::UrlAuth::Public,
+                qualifier: None,
+                outcome: "created".into(),
+                permissions_added: vec!["FunctionURLAllowPublicAccess".into()],
+            }),
+        };
+        let human = setup.human();
+        assert!(
+            human.contains("setting:     memory (MB): 128 -> 256"),
+            "{human}"
+        );
+        assert!(
+            human.contains("role:        echo-role (created)"),
+            "{human}"
+        );
+        assert!(
+            human.contains("URL:         https://x.lambda-url.us-east-1.on.aws/ (public, created)"),
+            "{human}"
+        );
+        let md = setup.markdown_rows();
+        assert!(md.contains("| URL | https://x.lambda-url"), "{md}");
+        let json = serde_json::to_value(&setup).unwrap();
+        assert_eq!(json["url"]["auth"], "public");
+        assert_eq!(json["settings"][0]["to"], "256");
+        assert!(Setup::default().human().contains("settings:    unchanged"));
+    }
+}
