@@ -62,6 +62,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             timeout: Duration::from_secs(args.timeout),
         },
     };
+    let watched = sources::watched(
+        &crate::workspace::function(),
+        &crate::workspace::project_root(),
+    );
+    // Taken before the first build, so an edit made during it is built next.
+    let built_from = sources::fingerprint(&watched);
     // The first build must succeed: there is nothing to serve before it.
     let first = builder.build()?;
     let runtime = current_thread("the watch loop")?;
@@ -69,7 +75,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let (publish, functions) = watch::channel(Arc::new(first));
         let (changes_tx, changes) = mpsc::unbounded_channel();
         let _sources = sources::Sources::watch(changes_tx)?;
-        let rebuilds = tokio::spawn(reload::rebuild_on_change(builder, changes, publish));
+        let rebuilds = tokio::spawn(reload::rebuild_on_change(
+            builder, changes, publish, watched, built_from,
+        ));
         let result = serve(
             functions,
             args.port,

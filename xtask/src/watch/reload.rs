@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use tokio::sync::{mpsc, watch};
 use xshell::Shell;
 
+use super::sources::{fingerprint, Fingerprint};
 use crate::build;
 use crate::invoke::{Function, Settings, StaticCheck};
 use crate::lambda::Arch;
@@ -54,12 +55,19 @@ pub(super) async fn rebuild_on_change(
     builder: Builder,
     mut changes: mpsc::UnboundedReceiver<Vec<PathBuf>>,
     publish: watch::Sender<Arc<Function>>,
+    watched: Vec<PathBuf>,
+    mut built_from: Fingerprint,
 ) {
     while let Some(mut paths) = changes.recv().await {
         // Changes that came while waiting are part of this build.
         while let Ok(more) = changes.try_recv() {
             paths.extend(more);
         }
+        let now = fingerprint(&watched);
+        if now == built_from {
+            continue;
+        }
+        built_from = now;
         paths.sort();
         paths.dedup();
         let shown: Vec<String> = paths.iter().take(3).map(|p| rel(p)).collect();

@@ -42,6 +42,29 @@ pub fn relevant(path: &Path) -> bool {
         || name.ends_with(".swx"))
 }
 
+/// What the watched files hold, by size and modification time: inotify also reports a
+/// file merely opened or read (cargo reads the manifests on every build), so an event only
+/// counts when this changed.
+pub type Fingerprint = std::collections::BTreeMap<PathBuf, (u64, Option<std::time::SystemTime>)>;
+
+pub fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
+    let mut out = Fingerprint::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if relevant(&path) {
+            out.insert(path, (meta.len(), meta.modified().ok()));
+        }
+    }
+    out
+}
+
 impl Sources {
     pub fn watch(changes: mpsc::UnboundedSender<Vec<PathBuf>>) -> Result<Sources> {
         let root = workspace::project_root();
@@ -79,6 +102,22 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_changes_with_content_not_with_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("src/lib.rs");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "fn a() {}").unwrap();
+        let paths = vec![dir.path().join("src")];
+        let before = fingerprint(&paths);
+        let _ = std::fs::read(&file).unwrap();
+        assert_eq!(fingerprint(&paths), before);
+        std::fs::write(&file, "fn a() { }").unwrap();
+        assert_ne!(fingerprint(&paths), before);
+        std::fs::write(dir.path().join("src/.lib.rs.swp"), "x").unwrap();
+        assert_eq!(fingerprint(&paths).len(), 1);
+    }
 
     #[test]
     fn editor_droppings_do_not_count() {
