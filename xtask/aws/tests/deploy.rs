@@ -501,7 +501,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
         .deploy_zip("echo", no_bootstrap.to_str().unwrap(), &[])
         .failure();
     assert!(
-        err.contains("exactly one `bootstrap`") && err.contains("main, lib.so"),
+        err.contains("no `bootstrap` at its root") && err.contains("main, lib.so"),
         "{err}"
     );
 
