@@ -7,6 +7,10 @@
 //! the deploying role's IAM policy is printed from.
 
 mod common;
+// Deploy's hardening against what real Lambda, users and CI do (names, profiles, races,
+// waits, timeouts), in a file of its own.
+#[path = "deploy/hardening.rs"]
+mod hardening;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -121,7 +125,11 @@ struct Deployed {
 }
 
 fn deployed(cmd: &mut Command) -> Deployed {
-    let out = run(cmd);
+    finished(run(cmd))
+}
+
+/// A deploy's output, its report's operations checked against the IAM policy's list.
+fn finished(out: std::process::Output) -> Deployed {
     let stdout = text(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     if let Some(calls) = json["api_calls"].as_array() {
