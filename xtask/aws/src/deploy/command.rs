@@ -1,6 +1,5 @@
 //! `cargo xtask deploy`'s edges: settings, the zip on disk, the output.
 
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -10,7 +9,7 @@ use xtask::util::status::status;
 use xtask::workspace::metadata;
 use xtask::{build, verify};
 
-use super::flow;
+use super::{flow, preflight};
 
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
@@ -22,6 +21,10 @@ pub fn run(args: Args) -> Result<()> {
     if args.create && args.role.is_none() {
         bail!("--create needs the execution role: add --role ARN");
     }
+    let preflight::Checked {
+        function: target,
+        mut summary,
+    } = preflight::check(&args, &function)?;
 
     let zip_path = match &args.zip {
         Some(path) => path.clone(),
@@ -42,7 +45,9 @@ pub fn run(args: Args) -> Result<()> {
     );
 
     let runtime = runtime::current_thread("the AWS SDK")?;
-    let mut report = runtime.block_on(flow::deploy(&args, &function, arch, &zip_path, &zip))?;
+    let mut report = runtime.block_on(flow::deploy(
+        &args, &function, &target, arch, &zip_path, &zip,
+    ))?;
     report.seconds = started.elapsed().as_secs_f64();
 
     if args.json {
@@ -50,20 +55,8 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         print!("{}", report.human());
     }
-    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
-        append(Path::new(&summary), &report.markdown())
-            .context("writing the GitHub step summary ($GITHUB_STEP_SUMMARY)")?;
+    if let Some(summary) = &mut summary {
+        summary.append(&report.markdown())?;
     }
     Ok(())
-}
-
-fn append(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))
 }

@@ -31,7 +31,11 @@ fn segments(path: &str) -> Vec<String> {
     let path = path.split('?').next().unwrap_or("");
     path.trim_matches('/')
         .split('/')
-        .map(|s| s.replace("%3A", ":").replace("%3a", ":").replace("%24", "$"))
+        .map(|s| {
+            s.replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace("%24", "$")
+        })
         .collect()
 }
 
@@ -72,7 +76,10 @@ impl Lambda {
         let parts = segments(path);
         let function = parts.get(2).map(|s| function_name(s)).unwrap_or_default();
         if matches!(operation, "UpdateFunctionCode" | "PublishVersion")
-            && self.in_progress.get(&function).is_some_and(|left| *left > 0)
+            && self
+                .in_progress
+                .get(&function)
+                .is_some_and(|left| *left > 0)
         {
             return Some((
                 409,
@@ -167,7 +174,10 @@ mod tests {
             segments("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aecho/aliases/live?x=1"),
             ["2015-03-31", "functions", "arn:aws:lambda:us-east-1:1:function:echo", "aliases", "live"]
         );
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:echo:3"), "echo");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:echo:3"),
+            "echo"
+        );
         assert_eq!(function_name("echo"), "echo");
     }
 }

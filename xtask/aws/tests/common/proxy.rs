@@ -258,7 +258,11 @@ async fn handle(
 
     match &fault {
         Some(Fault::Hold) => {
-            let _ = state.released.subscribe().wait_for(|released| *released).await;
+            let _ = state
+                .released
+                .subscribe()
+                .wait_for(|released| *released)
+                .await;
         }
         Some(Fault::Error(status, kind, message)) => {
             return Ok(lambda_error(*status, kind, message));

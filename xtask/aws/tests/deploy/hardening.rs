@@ -328,15 +328,21 @@ fn bad_endpoints_and_regions_get_one_sentence() {
     );
     aws.proxy.clear();
 
-    let err = aws
-        .deploy_zip("echo", zip_arg, &["--region", ""])
-        .failure();
+    let err = aws.deploy_zip("echo", zip_arg, &["--region", ""]).failure();
     assert!(err.contains("region \"\" is not a region name"), "{err}");
-    let err = aws
-        .deploy_zip("echo", zip_arg, &["--endpoint-url", "not a url"])
-        .failure();
-    assert!(err.contains("--endpoint-url \"not a url\" is not a URL"), "{err}");
-    assert!(!err.contains("SdkBody") && !err.contains("Request {"), "{err}");
+    let mut cmd = xtask_aws();
+    cmd.args(["deploy", "--function-name", "echo", "--zip", zip_arg])
+        .args(["--endpoint-url", "not a url"]);
+    isolate_aws_env(&mut cmd, aws.dir.path());
+    let err = deployed(&mut cmd).failure();
+    assert!(
+        err.contains("--endpoint-url \"not a url\" is not a URL"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("SdkBody") && !err.contains("Request {"),
+        "{err}"
+    );
     assert!(aws.proxy.seen().is_empty(), "{:?}", aws.proxy.operations());
 }
 
