@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
@@ -67,15 +67,16 @@ pub async fn upload(
             Ok(updated) => return Ok(updated),
             Err(failed) => failed,
         };
-        let ApiFailure::Conflict(_) = failure else {
+        let ApiFailure::Conflict(reason) = failure else {
             return Err(error);
         };
         if uploads >= CONFLICT_UPLOADS {
-            return Err(anyhow!(
+            bail!(
                 "another update kept {function} busy: the zip was sent {uploads} times, each \
-                 time after the update before it ended, and each time another one had begun \
-                 ({error}); find what keeps updating the function, then deploy again"
-            ));
+                 time once the update before had ended, and each time Lambda answered that \
+                 another was in progress ({reason}); find what keeps updating the function, \
+                 then deploy again"
+            );
         }
         status(
             "Waiting",
