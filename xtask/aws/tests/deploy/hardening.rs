@@ -41,34 +41,26 @@ fn alias_on_version_1(aws: &Aws, alias: &str) {
     .unwrap();
 }
 
-/// A deploy of `zip` with `--alias live`, started and left to run.
-fn spawn_alias_deploy(aws: &Aws, zip: &Path) -> std::process::Child {
-    aws.deploy_cmd(&[
-        "--function-name",
-        "echo",
-        "--zip",
-        zip.to_str().unwrap(),
-        "--alias",
-        "live",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawning a deploy")
-}
-
-#[test]
-fn an_alias_never_moves_backwards() {
-    let aws = Aws::with_echo();
-    alias_on_version_1(&aws, "live");
-    let older = built_zip("x86_64");
+/// Deploy A (the built zip, `--alias live`) stalls at its `held` alias call while deploy B
+/// (another zip, same alias) runs to completion; then A's call lands. Returns B's report and
+/// A's error.
+fn race_for_the_alias(aws: &Aws, held: &'static str) -> (Value, String) {
+    aws.proxy.fail(held, 1, Fault::Hold);
+    let a = aws
+        .deploy_cmd(&[
+            "--function-name",
+            "echo",
+            "--zip",
+            built_zip("x86_64").to_str().unwrap(),
+            "--alias",
+            "live",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning a deploy");
+    aws.proxy.wait_for(held);
     let newer = second_zip(aws.dir.path());
-
-    // Deploy A (older code) publishes version 2, then stalls just before moving the alias.
-    aws.proxy.fail("UpdateAlias", 1, Fault::Hold);
-    let a = spawn_alias_deploy(&aws, &older);
-    aws.proxy.wait_for("UpdateAlias");
-    // Deploy B (newer code) runs to completion: version 3, live -> 3.
     let b = aws
         .deploy_zip(
             "echo",
@@ -76,13 +68,19 @@ fn an_alias_never_moves_backwards() {
             &["--alias", "live", "--json"],
         )
         .success();
-    assert_eq!(b["version"], "3");
-    assert_eq!(aws.alias_version("echo", "live"), "3");
-
-    // A's alias update lands now: refused, clearly, and the alias stays on B's version.
     aws.proxy.release();
-    let a = finished(a.wait_with_output().unwrap());
-    let err = a.failure();
+    (b, finished(a.wait_with_output().unwrap()).failure())
+}
+
+#[test]
+fn an_alias_never_moves_backwards() {
+    let aws = Aws::with_echo();
+    alias_on_version_1(&aws, "live");
+    // A (older code) publishes version 2 and stalls just before moving the alias; B (newer
+    // code) publishes version 3 and moves it; A's move lands last: refused, clearly, and the
+    // alias stays on B's version.
+    let (b, err) = race_for_the_alias(&aws, "UpdateAlias");
+    assert_eq!(b["version"], "3");
     assert!(
         err.contains("alias live of echo moved since this deploy began"),
         "{err}"
@@ -95,23 +93,8 @@ fn an_alias_never_moves_backwards() {
 #[test]
 fn an_alias_created_by_another_deploy_meanwhile_is_left_alone() {
     let aws = Aws::with_echo();
-    let older = built_zip("x86_64");
-    let newer = second_zip(aws.dir.path());
-
-    aws.proxy.fail("CreateAlias", 1, Fault::Hold);
-    let a = spawn_alias_deploy(&aws, &older);
-    aws.proxy.wait_for("CreateAlias");
-    let b = aws
-        .deploy_zip(
-            "echo",
-            newer.to_str().unwrap(),
-            &["--alias", "live", "--json"],
-        )
-        .success();
+    let (b, err) = race_for_the_alias(&aws, "CreateAlias");
     assert_eq!(b["version"], "2");
-
-    aws.proxy.release();
-    let err = finished(a.wait_with_output().unwrap()).failure();
     assert!(
         err.contains("alias live of echo was created since this deploy began"),
         "{err}"
