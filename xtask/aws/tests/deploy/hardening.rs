@@ -406,6 +406,41 @@ fn a_conflict_that_never_ends_uploads_the_zip_a_bounded_number_of_times() {
 }
 
 #[test]
+fn an_update_lambda_is_still_applying_is_waited_out_not_collided_with() {
+    let aws = Aws::with_echo();
+    // As Lambda does: an update stays InProgress for a while (here two reads), and meanwhile
+    // UpdateFunctionCode and PublishVersion answer 409.
+    aws.proxy.updates_take(2);
+    let other = std::fs::read(second_zip(aws.dir.path())).unwrap();
+    moto::block_on(
+        moto::lambda_client(&aws.proxy.endpoint())
+            .update_function_code()
+            .function_name("echo")
+            .zip_file(aws_sdk_lambda::primitives::Blob::new(other))
+            .send(),
+    )
+    .unwrap();
+    aws.proxy.clear();
+
+    let report = aws.deploy_built(&["--publish", "--json"]).success();
+    assert_eq!(report["version"], "1");
+    // The other update is waited out before planning, ours before publishing: no 409.
+    assert_eq!(
+        aws.proxy.operations(),
+        [
+            "GetFunction",
+            "GetFunction",
+            "GetFunction",
+            "UpdateFunctionCode",
+            "GetFunction",
+            "GetFunction",
+            "GetFunction",
+            "PublishVersion"
+        ]
+    );
+}
+
+#[test]
 fn a_server_that_never_answers_fails_in_bounded_time() {
     let aws = Aws::start();
     // Accepts connections and never answers.
