@@ -531,6 +531,7 @@ mod tests {
                 "lambda:GetFunction",
                 "lambda:UpdateFunctionCode",
                 "lambda:PublishVersion",
+                "lambda:GetAlias",
                 "lambda:UpdateAlias",
                 "lambda:CreateAlias",
                 "lambda:UpdateFunctionConfiguration"

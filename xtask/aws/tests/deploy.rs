@@ -7,6 +7,10 @@
 //! the deploying role's IAM policy is printed from.
 
 mod common;
+// Deploy's hardening against what real Lambda, users and CI do (names, profiles, races,
+// waits, timeouts), in a file of its own.
+#[path = "deploy/hardening.rs"]
+mod hardening;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -121,7 +125,11 @@ struct Deployed {
 }
 
 fn deployed(cmd: &mut Command) -> Deployed {
-    let out = run(cmd);
+    finished(run(cmd))
+}
+
+/// A deploy's output, its report's operations checked against the IAM policy's list.
+fn finished(out: std::process::Output) -> Deployed {
     let stdout = text(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     if let Some(calls) = json["api_calls"].as_array() {
@@ -299,7 +307,17 @@ fn publish_gives_versions_and_alias_follows() {
         .success();
     assert_eq!(v2["version"], "2");
     assert_eq!(v2["alias"], "live");
-    assert!(operations(&v2).contains(&"CreateAlias".to_string()), "{v2}");
+    // The alias is read before anything changes; it did not exist, so it is created.
+    assert_eq!(
+        operations(&v2),
+        [
+            "GetFunction",
+            "GetAlias",
+            "UpdateFunctionCode",
+            "PublishVersion",
+            "CreateAlias"
+        ]
+    );
     // PublishVersion was told exactly which code to publish.
     assert_eq!(
         aws.last_body("PublishVersion")["CodeSha256"],
@@ -332,7 +350,10 @@ fn publish_gives_versions_and_alias_follows() {
     assert!(operations(&v3).contains(&"UpdateAlias".to_string()), "{v3}");
     assert_eq!(aws.alias_version("echo", "live"), "3");
 
-    // A rerun uploads nothing and publishes nothing new.
+    // The move was guarded by the RevisionId GetAlias gave.
+    assert!(aws.last_body("UpdateAlias")["RevisionId"].is_string());
+
+    // A rerun uploads nothing, publishes nothing new and leaves the alias where it is.
     let rerun = aws
         .deploy_zip(
             "echo",
@@ -345,7 +366,7 @@ fn publish_gives_versions_and_alias_follows() {
     assert_eq!(rerun["bytes_uploaded"], 0);
     assert_eq!(
         operations(&rerun),
-        ["GetFunction", "PublishVersion", "UpdateAlias"]
+        ["GetFunction", "GetAlias", "PublishVersion"]
     );
     assert!(!operations(&rerun).contains(&"UpdateFunctionCode".to_string()));
 }
@@ -501,7 +522,7 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
         .deploy_zip("echo", no_bootstrap.to_str().unwrap(), &[])
         .failure();
     assert!(
-        err.contains("no `bootstrap`") && err.contains("main, lib.so"),
+        err.contains("no `bootstrap` at its root") && err.contains("main, lib.so"),
         "{err}"
     );
 
@@ -621,7 +642,8 @@ fn update_in_progress_is_waited_out() {
         1,
         Fault::Patch(json!({"LastUpdateStatus": "InProgress"})),
     );
-    // The first GetFunction is the initial read, the second the first poll.
+    // Another update is being applied when the deploy starts: the initial read and the first
+    // poll say so; the deploy plans on the function once it is over.
     aws.proxy.fail(
         "GetFunction",
         2,
@@ -637,8 +659,22 @@ fn update_in_progress_is_waited_out() {
         "{stderr}"
     );
     assert!(stderr.contains("LastUpdateStatus InProgress"), "{stderr}");
-    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 3);
-    assert_eq!(aws.proxy.count("GetFunction"), 3);
+    // Each conflict is followed by a look at the function before the zip is sent again; the
+    // last GetFunction waits for Lambda to apply the upload.
+    assert_eq!(
+        aws.proxy.operations(),
+        [
+            "GetFunction",
+            "GetFunction",
+            "GetFunction",
+            "UpdateFunctionCode",
+            "GetFunction",
+            "UpdateFunctionCode",
+            "GetFunction",
+            "UpdateFunctionCode",
+            "GetFunction"
+        ]
+    );
 }
 
 #[test]

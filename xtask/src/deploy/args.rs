@@ -24,7 +24,8 @@ pub struct Args {
     /// AWS region (default: AWS_REGION, then the profile's region).
     #[arg(long)]
     pub region: Option<String>,
-    /// Named profile from ~/.aws/config (SSO, assume-role, credential_process, ...).
+    /// Named profile from ~/.aws/config (SSO, assume-role, credential_process, ...); as
+    /// with the AWS CLI, it wins over keys in the environment.
     #[arg(long)]
     pub profile: Option<String>,
     /// Send requests here instead of AWS (LocalStack, moto). AWS_ENDPOINT_URL works too.

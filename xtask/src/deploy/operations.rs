@@ -33,6 +33,8 @@ operations! {
     UpdateFunctionCode,
     /// `--publish` and `--alias`.
     PublishVersion,
+    /// `--alias`: its version and RevisionId before anything changes, so a move is guarded.
+    GetAlias,
     /// `--alias`, when the alias exists.
     UpdateAlias,
     /// `--alias`, when it does not.

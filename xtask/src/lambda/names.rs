@@ -229,7 +229,8 @@ pub fn check_endpoint_url(url: &str) -> Result<()> {
 /// panic: `AWS_MAX_ATTEMPTS` a whole number from 1, `AWS_RETRY_MODE` standard or adaptive.
 pub fn check_retry_env(max_attempts: Option<&str>, retry_mode: Option<&str>) -> Result<()> {
     if let Some(value) = max_attempts {
-        if !value.trim().parse::<u32>().is_ok_and(|n| n >= 1) {
+        // As the SDK reads it: no surrounding spaces.
+        if !value.parse::<u32>().is_ok_and(|n| n >= 1) {
             bail!(
                 "AWS_MAX_ATTEMPTS={value:?} is not a whole number of attempts from 1: set it to \
                  e.g. 3, or unset it"
@@ -364,7 +365,7 @@ mod tests {
         }
         assert!(check_retry_env(Some("3"), Some("adaptive")).is_ok());
         assert!(check_retry_env(None, None).is_ok());
-        for bad in ["0", "abc", "-1", ""] {
+        for bad in ["0", "abc", "-1", "", " 3"] {
             assert!(
                 msg(check_retry_env(Some(bad), None)).contains("AWS_MAX_ATTEMPTS"),
                 "{bad:?}"

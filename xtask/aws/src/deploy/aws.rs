@@ -5,13 +5,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_lambda::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::Client;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use xtask::lambda::names::{check_endpoint_url, check_region, FunctionRef};
 
+use super::credentials;
 use super::errors::{no_credentials, RawFailure};
 use super::report::ApiCall;
+use super::timeouts;
 
 /// Counts every HTTP request the SDK sends and its body size, retries included.
 #[derive(Debug, Clone, Default)]
@@ -60,25 +65,48 @@ pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
         .build_https()
 }
 
+fn timeout_config(attempt: Duration, operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(timeouts::CONNECT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build()
+}
+
+/// The timeouts of every call but the uploads (`timeouts.rs`).
+pub fn call_timeouts() -> TimeoutConfig {
+    timeout_config(timeouts::CALL_ATTEMPT, timeouts::CALL)
+}
+
+/// The timeouts of a call that uploads a zip of `zip_bytes` (`timeouts.rs`).
+pub fn upload_timeouts(zip_bytes: u64) -> TimeoutConfig {
+    timeout_config(
+        timeouts::upload_attempt(zip_bytes),
+        timeouts::upload(zip_bytes),
+    )
+}
+
 /// Loads configuration the way the AWS CLI does, plus the flags, with bounded timeouts;
-/// returns the client, an IAM client on the same configuration, and the endpoint.
+/// checks the function's ARN against the region; resolves credentials (an explicit
+/// `--profile` winning over keys in the environment); returns the Lambda client, an IAM client
+/// on the same configuration and credentials, and the endpoint it talks to. No request
+/// reaches AWS before it returns.
 pub async fn client(
     region: Option<&str>,
     profile: Option<&str>,
     endpoint_url: Option<&str>,
+    function: &FunctionRef,
     meter: &Meter,
 ) -> Result<(Client, aws_sdk_iam::Client, String)> {
-    use aws_config::timeout::TimeoutConfig;
+    use aws_config::identity::IdentityCache;
 
+    credentials::check_profile(profile).await?;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http_client())
-        .timeout_config(
-            TimeoutConfig::builder()
-                // An unreachable endpoint fails in seconds, not minutes.
-                .connect_timeout(Duration::from_secs(5))
-                // A 50 MB upload on a slow CI link still fits in one attempt.
-                .operation_attempt_timeout(Duration::from_secs(180))
-                .operation_timeout(Duration::from_secs(420))
+        .timeout_config(call_timeouts())
+        .identity_cache(
+            IdentityCache::lazy()
+                .load_timeout(timeouts::CREDENTIALS)
                 .build(),
         );
     if let Some(region) = region {
@@ -97,23 +125,31 @@ pub async fn client(
              profile (~/.aws/config)"
         );
     };
-    // Resolving credentials up front turns "none found" into one clear message before any
-    // request, instead of a dispatch failure deep in the first call.
-    let provider = sdk
-        .credentials_provider()
-        .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?;
-    if let Err(e) = aws_sdk_lambda::config::ProvideCredentials::provide_credentials(&provider).await
-    {
-        bail!(no_credentials(&chain(&e)));
+    // Where the environment or a profile set them, not the flags (checked before the build).
+    check_region(&region)?;
+    function.check_region(&region)?;
+    if let Some(url) = sdk.endpoint_url() {
+        check_endpoint_url(url)?;
     }
+    // Resolving credentials up front turns "none found" (or "stuck") into one clear message
+    // before any request, instead of a dispatch failure deep in the first call.
+    let provider = match profile {
+        Some(name) => credentials::profile_provider(name, &sdk),
+        None => sdk
+            .credentials_provider()
+            .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?,
+    };
+    credentials::resolve(&provider, credentials::selected_profile(profile).as_deref()).await?;
     let endpoint = sdk
         .endpoint_url()
         .map(str::to_string)
         .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com"));
     let config = aws_sdk_lambda::config::Builder::from(&sdk)
+        .credentials_provider(provider.clone())
         .interceptor(meter.clone())
         .build();
     let iam = aws_sdk_iam::config::Builder::from(&sdk)
+        .credentials_provider(provider)
         .interceptor(meter.clone())
         .build();
     Ok((
@@ -138,6 +174,17 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// An HTML page rather than the API's JSON (a web server, a captive portal, a proxy).
+fn is_html(response: &HttpResponse) -> bool {
+    let content_type = response.headers().get("content-type").unwrap_or("");
+    let body = response.body().bytes().unwrap_or_default();
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    content_type.to_ascii_lowercase().contains("html") || body[start..].starts_with(b"<")
+}
+
 pub fn raw_failure<E>(err: &SdkError<E>) -> RawFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -150,10 +197,19 @@ where
             message: service.err().message().map(str::to_string),
             no_response: false,
             detail,
+            html: is_html(service.raw()),
+            timed_out: false,
         },
         SdkError::ResponseError(response) => RawFailure {
             status: Some(response.raw().status().as_u16()),
             no_response: false,
+            detail,
+            html: is_html(response.raw()),
+            ..Default::default()
+        },
+        SdkError::TimeoutError(_) => RawFailure {
+            no_response: true,
+            timed_out: true,
             detail,
             ..Default::default()
         },

@@ -1,16 +1,15 @@
 //! `cargo xtask deploy`'s edges: settings, the zip on disk, the output.
 
-use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use xtask::deploy::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
 use xtask::workspace::metadata;
 use xtask::{build, verify};
 
-use super::flow;
+use super::{flow, preflight};
 
 pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
@@ -22,14 +21,17 @@ pub fn run(args: Args) -> Result<()> {
     // The settings are checked before the build and before any request.
     let declared = args.settings.over(metadata::load()?.declared());
     xtask::lambda::settings::validate(&declared)?;
+    let preflight::Checked {
+        function: target,
+        mut summary,
+    } = preflight::check(&args, &function)?;
 
     let zip_path = match &args.zip {
         Some(path) => path.clone(),
         None => build::build(arch)?.zip,
     };
-    let bytes =
-        std::fs::read(&zip_path).with_context(|| format!("reading {}", zip_path.display()))?;
-    let zip = verify::check_zip(&zip_path, bytes, arch)?;
+    // Looked at before it is read: a regular file within Lambda's limits, then every check.
+    let zip = verify::load_zip(&zip_path, arch)?;
     status(
         "Checked",
         format!(
@@ -43,7 +45,7 @@ pub fn run(args: Args) -> Result<()> {
 
     let runtime = runtime::current_thread("the AWS SDK")?;
     let mut report = runtime.block_on(flow::deploy(
-        &args, &declared, &function, arch, &zip_path, &zip,
+        &args, &declared, &function, &target, arch, &zip_path, &zip,
     ))?;
     report.seconds = started.elapsed().as_secs_f64();
 
@@ -52,20 +54,8 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         print!("{}", report.human());
     }
-    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
-        append(Path::new(&summary), &report.markdown())
-            .context("writing the GitHub step summary ($GITHUB_STEP_SUMMARY)")?;
+    if let Some(summary) = &mut summary {
+        summary.append(&report.markdown())?;
     }
     Ok(())
-}
-
-fn append(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("appending to {}", path.display()))
 }

@@ -16,7 +16,8 @@ use xtask::util::status::status;
 
 use super::errors::ApiFailure;
 use super::lambda_api::Lambda;
-use super::plan::{backoff, Remote, CONFLICT_BUDGET};
+use super::plan::{backoff, Remote};
+use super::timeouts::UPDATE as CONFLICT_BUDGET;
 
 /// [`Current`] from anything shaped like a FunctionConfiguration (GetFunction's, or the answer
 /// of CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration).

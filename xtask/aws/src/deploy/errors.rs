@@ -17,6 +17,10 @@ pub enum ApiFailure {
     Throttled(String),
     Server(u16, String),
     Unreachable(String),
+    /// No answer within deploy's timeouts (`timeouts.rs`).
+    TimedOut(String),
+    /// An HTML page: a web server or a captive portal, not the Lambda API.
+    NotLambda,
     Other(String),
 }
 
@@ -30,11 +34,21 @@ pub struct RawFailure {
     pub no_response: bool,
     /// The full error chain, for the message and for spotting credential problems.
     pub detail: String,
+    /// The answer was an HTML page.
+    pub html: bool,
+    /// No answer within the attempt or operation timeout.
+    pub timed_out: bool,
 }
 
 pub fn classify(raw: &RawFailure) -> ApiFailure {
     let message = raw.message.clone().unwrap_or_else(|| raw.detail.clone());
     let detail_lower = raw.detail.to_lowercase();
+    if raw.timed_out {
+        return ApiFailure::TimedOut(raw.detail.clone());
+    }
+    if raw.html && raw.code.is_none() && raw.status.is_some_and(|s| s < 500) {
+        return ApiFailure::NotLambda;
+    }
     if raw.no_response {
         if detail_lower.contains("credentials") || detail_lower.contains("identity") {
             return ApiFailure::NoCredentials(raw.detail.clone());
@@ -133,6 +147,14 @@ pub fn explain(failure: &ApiFailure, cx: &CallContext<'_>) -> String {
             "could not reach the Lambda endpoint {endpoint} ({d}); check the network, \
              --endpoint-url / AWS_ENDPOINT_URL and --region"
         ),
+        ApiFailure::TimedOut(d) => format!(
+            "the Lambda endpoint {endpoint} did not answer {action} in time ({d}); check the \
+             network and --endpoint-url / AWS_ENDPOINT_URL (deploy's timeouts are in the README)"
+        ),
+        ApiFailure::NotLambda => format!(
+            "the endpoint at {endpoint} answered with HTML, not the Lambda API: check \
+             --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA)"
+        ),
         ApiFailure::Other(m) => format!("{action} on {function} failed: {m}"),
     }
 }
@@ -148,6 +170,7 @@ mod tests {
             message: Some("msg".into()),
             no_response: false,
             detail: "detail".into(),
+            ..Default::default()
         }
     }
 
@@ -205,6 +228,41 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(classify(&creds), ApiFailure::NoCredentials(_)));
+        let slow = RawFailure {
+            no_response: true,
+            timed_out: true,
+            detail: "operation timeout (all attempts including retries) occurred after 50s".into(),
+            ..Default::default()
+        };
+        assert!(matches!(classify(&slow), ApiFailure::TimedOut(_)));
+    }
+
+    #[test]
+    fn html_pages_are_not_the_lambda_api() {
+        let page = |status| RawFailure {
+            status: Some(status),
+            html: true,
+            detail: "unexpected token '<'".into(),
+            ..Default::default()
+        };
+        assert_eq!(classify(&page(200)), ApiFailure::NotLambda);
+        assert_eq!(classify(&page(404)), ApiFailure::NotLambda);
+        // A load balancer's error page is still the service failing.
+        assert!(matches!(classify(&page(503)), ApiFailure::Server(503, _)));
+        let cx = CallContext {
+            operation: Operation::GetFunction,
+            function: "echo",
+            endpoint: "http://127.0.0.1:8080",
+        };
+        assert!(explain(&ApiFailure::NotLambda, &cx).starts_with(
+            "the endpoint at http://127.0.0.1:8080 answered with HTML, not the Lambda API: \
+             check --endpoint-url"
+        ));
+        let late = explain(&ApiFailure::TimedOut("after 50s".into()), &cx);
+        assert!(
+            late.contains("did not answer lambda:GetFunction in time (after 50s)"),
+            "{late}"
+        );
     }
 
     #[test]

@@ -3,37 +3,49 @@
 //! move the alias. The zip is already checked when this starts.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{bail, Result};
 use xtask::deploy::{Args, Operation};
+use xtask::lambda::names::FunctionRef;
 use xtask::lambda::settings::Declared;
 use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
+use super::alias::{self, AliasState};
 use super::aws::{client, Meter};
 use super::errors::ApiFailure;
 use super::lambda_api::Lambda;
-use super::plan::{backoff, plan, progress, Plan, Progress, Remote, UPDATE_BUDGET};
+use super::plan::{check_published, in_progress, plan, progress, Plan, Progress, Remote};
 use super::report::{code_bytes, DeployOutcome, Report};
 use super::setup::{execution_role, Setup};
+use super::wait::{until_idle, upload, wait_while};
 use super::{configuration, role};
 
 pub async fn deploy(
     args: &Args,
     declared: &Declared,
     function: &str,
+    target: &FunctionRef,
     arch: Arch,
     zip_path: &Path,
     zip: &CheckedZip,
 ) -> Result<Report> {
     let meter = Meter::default();
-    let lambda = connect(args, function, &meter).await?;
+    let lambda = connect(args, function, target, &meter).await?;
     status("Deploying", format!("{function} at {}", lambda.endpoint));
 
     let mut setup = Setup::default();
-    let (outcome, mut remote) = match lambda.get().await? {
+    let found = match lambda.get().await? {
+        Some(remote) => Some(before_update(&lambda, target, remote).await?),
+        None => None,
+    };
+    // The alias as it is before anything changes: its move is guarded by this RevisionId.
+    let alias_at_start = match (&args.alias, &found) {
+        (Some(alias), Some(_)) if !args.dry_run => lambda.get_alias(alias).await?,
+        _ => None,
+    };
+    let (outcome, mut remote) = match found {
         None => create(&lambda, args, declared, &mut setup, arch, zip).await?,
         Some(remote) => update(&lambda, args, declared, &mut setup, remote, arch, zip).await?,
     };
@@ -47,11 +59,11 @@ pub async fn deploy(
                 | DeployOutcome::Configured
         );
     let mut version = "$LATEST".to_string();
-    if let (true, Some(changed)) = (changes, remote.take()) {
+    if let Some(changed) = remote.take_if(|_| changes) {
         let settled = settle(&lambda, changed).await?;
         check_code(&settled, function, zip)?;
         if args.publish || args.alias.is_some() {
-            version = publish(&lambda, args, &settled, zip).await?;
+            version = publish(&lambda, args, &settled, zip, alias_at_start.as_ref()).await?;
         }
         remote = Some(settled);
     }
@@ -80,15 +92,37 @@ pub async fn deploy(
 }
 
 /// A client for the flags' region, profile and endpoint, with credentials resolved.
-async fn connect<'a>(args: &Args, function: &'a str, meter: &Meter) -> Result<Lambda<'a>> {
+async fn connect<'a>(
+    args: &Args,
+    function: &'a str,
+    target: &FunctionRef,
+    meter: &Meter,
+) -> Result<Lambda<'a>> {
     let (client, iam, endpoint) = client(
         args.region.as_deref(),
         args.profile.as_deref(),
         args.endpoint_url.as_deref(),
+        target,
         meter,
     )
     .await?;
     Ok(Lambda::new(client, iam, endpoint, function))
+}
+
+/// The function found is the one asked for, and no update is being applied to it.
+async fn before_update(
+    lambda: &Lambda<'_>,
+    target: &FunctionRef,
+    remote: Remote,
+) -> Result<Remote> {
+    if let Some(arn) = &remote.arn {
+        target.check_answer(arn)?;
+    }
+    if in_progress(&remote).is_none() {
+        return Ok(remote);
+    }
+    // Planned on what the function will be once that update is over.
+    until_idle(lambda, remote).await
 }
 
 /// The function does not exist: create it with `--create` (and the declared settings), else
@@ -164,8 +198,7 @@ async fn update(
             if args.dry_run { " (dry run)" } else { "" }
         ),
     );
-    let updated = lambda
-        .update(zip, remote.revision_id.as_deref(), args.dry_run)
+    let updated = upload(lambda, zip, remote.revision_id.as_deref(), args.dry_run)
         .await
         .map_err(|e| match setup.settings.is_empty() || args.dry_run {
             true => e,
@@ -183,32 +216,14 @@ async fn update(
 }
 
 /// Polls until the update (or creation) has finished, with progress on stderr.
-async fn settle(lambda: &Lambda<'_>, mut remote: Remote) -> Result<Remote> {
-    let started = Instant::now();
-    let mut attempt = 0;
-    while let Progress::Pending(what) = progress(&remote)? {
-        let wait = backoff(attempt);
-        if started.elapsed() + wait > UPDATE_BUDGET {
-            bail!(
-                "function {} is still {what} after {} s; check it in the Lambda console \
-                 and deploy again once it settles",
-                lambda.function,
-                UPDATE_BUDGET.as_secs()
-            );
-        }
-        status(
-            "Waiting",
-            format!(
-                "for {} ({what}, {:.0} s so far)",
-                lambda.function,
-                started.elapsed().as_secs_f64()
-            ),
-        );
-        tokio::time::sleep(wait).await;
-        attempt += 1;
-        remote = lambda.refresh().await?;
-    }
-    Ok(remote)
+async fn settle(lambda: &Lambda<'_>, remote: Remote) -> Result<Remote> {
+    wait_while(lambda, remote, |r| {
+        Ok(match progress(r)? {
+            Progress::Pending(what) => Some(what),
+            Progress::Done => None,
+        })
+    })
+    .await
 }
 
 /// The function now runs this zip, not code another deploy put there meanwhile.
@@ -224,7 +239,7 @@ fn check_code(settled: &Remote, function: &str, zip: &CheckedZip) -> Result<()> 
     Ok(())
 }
 
-/// PublishVersion, then the alias; returns the version.
+/// PublishVersion (checked to hold the zip), then the alias; returns the version.
 ///
 /// Rerun-safe: an unchanged $LATEST is still published (Lambda returns the existing version
 /// when nothing changed), so a run that died before publishing is completed.
@@ -233,15 +248,16 @@ async fn publish(
     args: &Args,
     settled: &Remote,
     zip: &CheckedZip,
+    alias_at_start: Option<&AliasState>,
 ) -> Result<String> {
     let function = lambda.function;
-    let version = lambda
+    let (version, code_sha256) = lambda
         .publish(&zip.code_sha256, settled.revision_id.as_deref())
         .await?;
+    check_published(function, &version, code_sha256.as_deref(), &zip.code_sha256)?;
     status("Published", format!("{function} version {version}"));
-    if let Some(alias) = &args.alias {
-        lambda.alias(alias, &version).await?;
-        status("Aliased", format!("{function}:{alias} -> {version}"));
+    if let Some(name) = &args.alias {
+        alias::point(lambda, name, alias_at_start, &version).await?;
     }
     Ok(version)
 }

@@ -4,8 +4,6 @@
 //! together they call exactly the operations of [`Operation::ALL`], the list the deploying role's IAM policy is printed from; a test below
 //! reads the calls from this source and compares.
 
-use std::time::Instant;
-
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
@@ -14,12 +12,21 @@ use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
 use aws_sdk_lambda::Client;
 use xtask::deploy::Operation;
 use xtask::lambda::{Arch, BOOTSTRAP};
-use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
-use super::aws::raw_failure;
+use super::alias::AliasState;
+use super::aws::{raw_failure, upload_timeouts};
 use super::errors::{classify, explain, ApiFailure, CallContext};
-use super::plan::{backoff, Remote, CONFLICT_BUDGET};
+use super::plan::Remote;
+
+/// A call's result; a failure comes classified, for the caller to act on, and explained.
+pub type Attempt<T> = std::result::Result<T, (ApiFailure, anyhow::Error)>;
+
+/// Settings for a call that uploads `zip`: timeouts that fit its size.
+fn upload_config(zip: &CheckedZip) -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::default()
+        .timeout_config(upload_timeouts(zip.bytes.len() as u64))
+}
 
 /// The CreateFunction request for a zip function on the OS-only runtime: `--create` sends it,
 /// and so do the tests and the benchmark, to make a function on moto.
@@ -150,58 +157,34 @@ impl<'a> Lambda<'a> {
         }
     }
 
-    /// UpdateFunctionCode, retried while another update is in progress (bounded).
+    /// UpdateFunctionCode, once, guarded by `revision`; a conflict is the caller's to wait out.
     pub async fn update(
         &self,
         zip: &CheckedZip,
         revision: Option<&str>,
         dry_run: bool,
-    ) -> Result<Remote> {
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .update_function_code()
-                .function_name(self.function)
-                .zip_file(Blob::new(zip.bytes.clone()))
-                .set_revision_id(revision.map(str::to_string))
-                .dry_run(dry_run)
-                .send()
-                .await;
-            match result {
-                Ok(out) => return Ok(remote_from!(self.function, &out)),
-                Err(err) => match self.fail(Operation::UpdateFunctionCode, err) {
-                    (ApiFailure::Conflict(_), error) => {
-                        let wait = backoff(attempt);
-                        if started.elapsed() + wait > CONFLICT_BUDGET {
-                            return Err(error.context(format!(
-                                "another update kept {} busy for {} s",
-                                self.function,
-                                CONFLICT_BUDGET.as_secs()
-                            )));
-                        }
-                        attempt += 1;
-                        status(
-                            "Waiting",
-                            format!(
-                                "another update of {} is in progress; retrying in {:.1} s \
-                                 (attempt {})",
-                                self.function,
-                                wait.as_secs_f64(),
-                                attempt + 1
-                            ),
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                    (_, error) => return Err(error),
-                },
-            }
-        }
+    ) -> Attempt<Remote> {
+        self.client
+            .update_function_code()
+            .function_name(self.function)
+            .zip_file(Blob::new(zip.bytes.clone()))
+            .set_revision_id(revision.map(str::to_string))
+            .dry_run(dry_run)
+            .customize()
+            .config_override(upload_config(zip))
+            .send()
+            .await
+            .map(|out| remote_from!(self.function, &out))
+            .map_err(|e| self.fail(Operation::UpdateFunctionCode, e))
     }
 
-    /// PublishVersion of exactly `code_sha256`; returns the version number.
-    pub async fn publish(&self, code_sha256: &str, revision: Option<&str>) -> Result<String> {
+    /// PublishVersion of exactly `code_sha256`; returns the version number and the CodeSha256
+    /// Lambda says the version holds.
+    pub async fn publish(
+        &self,
+        code_sha256: &str,
+        revision: Option<&str>,
+    ) -> Result<(String, Option<String>)> {
         let out = self
             .client
             .publish_version()
@@ -211,38 +194,65 @@ impl<'a> Lambda<'a> {
             .send()
             .await
             .map_err(|e| self.fail(Operation::PublishVersion, e).1)?;
-        out.version()
+        let version = out
+            .version()
             .map(str::to_string)
-            .context("PublishVersion answered without a version number")
+            .context("PublishVersion answered without a version number")?;
+        Ok((version, out.code_sha256().map(str::to_string)))
     }
 
-    /// Moves the alias to `version`, creating it when it does not exist yet.
-    pub async fn alias(&self, alias: &str, version: &str) -> Result<()> {
-        let updated = self
+    /// GetAlias; `None` when the alias does not exist.
+    pub async fn get_alias(&self, alias: &str) -> Result<Option<AliasState>> {
+        match self
             .client
+            .get_alias()
+            .function_name(self.function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(AliasState {
+                version: out.function_version().unwrap_or_default().to_string(),
+                revision_id: out.revision_id().map(str::to_string),
+            })),
+            Err(err) => match self.fail(Operation::GetAlias, err) {
+                (ApiFailure::NotFound, _) => Ok(None),
+                (_, error) => Err(error),
+            },
+        }
+    }
+
+    /// UpdateAlias to `version`, refused by Lambda if the alias's RevisionId is no longer
+    /// `revision`.
+    pub async fn update_alias(
+        &self,
+        alias: &str,
+        version: &str,
+        revision: Option<&str>,
+    ) -> Attempt<()> {
+        self.client
             .update_alias()
             .function_name(self.function)
             .name(alias)
             .function_version(version)
+            .set_revision_id(revision.map(str::to_string))
             .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(()),
-            Err(err) => match self.fail(Operation::UpdateAlias, err) {
-                (ApiFailure::NotFound, _) => {
-                    self.client
-                        .create_alias()
-                        .function_name(self.function)
-                        .name(alias)
-                        .function_version(version)
-                        .send()
-                        .await
-                        .map_err(|e| self.fail(Operation::CreateAlias, e).1)?;
-                    Ok(())
-                }
-                (_, error) => Err(error),
-            },
-        }
+            .await
+            .map(|_| ())
+            .map_err(|e| self.fail(Operation::UpdateAlias, e))
+    }
+
+    /// CreateAlias at `version`, refused by Lambda if the alias exists.
+    pub async fn create_alias(&self, alias: &str, version: &str) -> Attempt<()> {
+        self.client
+            .create_alias()
+            .function_name(self.function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.fail(Operation::CreateAlias, e))
     }
 }
 

@@ -105,15 +105,39 @@ pub fn progress(remote: &Remote) -> Result<Progress> {
     }
 }
 
+/// While an update (anyone's) is being applied, what says so; `None` once it is over, however
+/// it ended: a Failed update of someone else's does not stop ours.
+pub fn in_progress(remote: &Remote) -> Option<String> {
+    if remote.state.as_deref() == Some("Pending") {
+        return Some("State Pending".into());
+    }
+    (remote.last_update_status.as_deref() == Some("InProgress"))
+        .then(|| "LastUpdateStatus InProgress".into())
+}
+
+/// The version PublishVersion made holds the uploaded code: Lambda's answer names its
+/// CodeSha256, which must be the zip's.
+pub fn check_published(
+    function: &str,
+    version: &str,
+    answered: Option<&str>,
+    local: &str,
+) -> Result<()> {
+    if answered != Some(local) {
+        bail!(
+            "PublishVersion made version {version} of {function} with CodeSha256 {}, but the \
+             zip's is {local}: the code changed between the update and the publish (another \
+             deploy?); no alias was moved; rerun the deploy",
+            answered.unwrap_or("(none given)")
+        );
+    }
+    Ok(())
+}
+
 /// Waits between polls and conflict retries: 0.5 s, 1 s, 2 s, then every 2 s.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << attempt.min(2)))
 }
-
-/// How long to keep retrying while another update is in progress.
-pub const CONFLICT_BUDGET: Duration = Duration::from_secs(120);
-/// How long an update may stay InProgress before we give up waiting (Lambda's take seconds).
-pub const UPDATE_BUDGET: Duration = Duration::from_secs(300);
 
 #[cfg(test)]
 mod tests {
@@ -241,6 +265,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(state.contains("no role"), "{state}");
+    }
+
+    #[test]
+    fn in_progress_is_anyones_update_until_it_ends() {
+        let with = |state: Option<&str>, last: Option<&str>| Remote {
+            state: state.map(Into::into),
+            last_update_status: last.map(Into::into),
+            ..remote()
+        };
+        assert_eq!(
+            in_progress(&with(Some("Active"), Some("InProgress"))).as_deref(),
+            Some("LastUpdateStatus InProgress")
+        );
+        assert_eq!(
+            in_progress(&with(Some("Pending"), None)).as_deref(),
+            Some("State Pending")
+        );
+        for done in ["Successful", "Failed"] {
+            assert_eq!(in_progress(&with(Some("Active"), Some(done))), None);
+        }
+        assert_eq!(in_progress(&with(None, None)), None);
+    }
+
+    #[test]
+    fn a_published_version_must_hold_the_zip() {
+        assert!(check_published("echo", "4", Some("abc="), "abc=").is_ok());
+        let err = check_published("echo", "4", Some("xyz="), "abc=")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("version 4 of echo with CodeSha256 xyz=")
+                && err.contains("the zip's is abc="),
+            "{err}"
+        );
+        assert!(check_published("echo", "4", None, "abc=").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A fault-injecting HTTP proxy in front of moto: moto never throttles and ignores RevisionId,
 //! so the tests make those answers here, N times for a chosen Lambda operation, then forward.
+//! On every request it also plays what real Lambda does and moto does not (`lambda.rs`).
 //!
 //! hyper serves the SDK (keep-alive, chunked bodies, `Expect`) and the xtask's hyper client
 //! forwards to moto.
@@ -15,7 +16,9 @@ use hyper::header::{HeaderMap, HeaderName, CONNECTION, CONTENT_LENGTH, EXPECT, T
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+
+use super::lambda::Lambda;
 
 /// What to do instead of (or on top of) forwarding.
 #[derive(Debug, Clone)]
@@ -24,11 +27,17 @@ pub enum Fault {
     Error(u16, &'static str, &'static str),
     /// Forward, then merge these fields into the function configuration in the answer.
     Patch(Value),
+    /// Answer with this status, `Content-Type` and body, as a server that is not Lambda would.
+    Answer(u16, &'static str, &'static str),
+    /// Wait until [`Proxy::release`], then go on as usual (a deploy stalled mid-way).
+    Hold,
 }
 
 #[derive(Debug, Clone)]
 struct Rule {
     operation: &'static str,
+    /// Requests for `operation` to let through before this rule applies.
+    skip: usize,
     remaining: usize,
     fault: Fault,
 }
@@ -40,12 +49,16 @@ pub struct Seen {
     pub path: String,
     pub body: Vec<u8>,
     pub faulted: bool,
+    /// The `Authorization` header: its `Credential=KEY/...` names the access key that signed.
+    pub authorization: String,
 }
 
-#[derive(Default)]
 struct State {
     seen: Mutex<Vec<Seen>>,
     rules: Mutex<Vec<Rule>>,
+    lambda: Mutex<Lambda>,
+    /// Held requests go on once this is true.
+    released: watch::Sender<bool>,
 }
 
 pub struct Proxy {
@@ -60,7 +73,12 @@ impl Proxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            seen: Mutex::default(),
+            rules: Mutex::default(),
+            lambda: Mutex::default(),
+            released: watch::Sender::new(false),
+        });
         let (stop, stopped) = oneshot::channel();
         let shared = state.clone();
         let thread = std::thread::spawn(move || {
@@ -82,11 +100,41 @@ impl Proxy {
 
     /// Applies `fault` to the next `times` requests for `operation` (e.g. "UpdateFunctionCode").
     pub fn fail(&self, operation: &'static str, times: usize, fault: Fault) {
+        self.fail_later(operation, 0, times, fault);
+    }
+
+    /// [`Proxy::fail`], once `skip` requests for `operation` went through untouched.
+    pub fn fail_later(&self, operation: &'static str, skip: usize, times: usize, fault: Fault) {
         self.state.rules.lock().unwrap().push(Rule {
             operation,
+            skip,
             remaining: times,
             fault,
         });
+    }
+
+    /// Lets the requests held by [`Fault::Hold`] (and any later one) go on.
+    pub fn release(&self) {
+        self.state.released.send_replace(true);
+    }
+
+    /// Makes every update stay InProgress for the next `reads` GetFunction answers, with 409
+    /// for UpdateFunctionCode and PublishVersion meanwhile, as Lambda does.
+    pub fn updates_take(&self, reads: usize) {
+        self.state.lambda.lock().unwrap().update_reads = reads;
+    }
+
+    /// Waits (up to a minute) until a request for `operation` has reached the proxy.
+    pub fn wait_for(&self, operation: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.count(operation) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {operation} request within a minute: {:?}",
+                self.operations()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -209,19 +257,28 @@ async fn handle(
     };
     let fault = {
         let mut rules = state.rules.lock().unwrap();
-        rules
-            .iter_mut()
-            .find(|r| r.operation == operation && r.remaining > 0)
-            .map(|r| {
-                r.remaining -= 1;
-                r.fault.clone()
-            })
+        let mut found = None;
+        for rule in rules.iter_mut().filter(|r| r.operation == operation) {
+            if rule.skip > 0 {
+                rule.skip -= 1;
+            } else if rule.remaining > 0 && found.is_none() {
+                rule.remaining -= 1;
+                found = Some(rule.fault.clone());
+            }
+        }
+        found
     };
     state.seen.lock().unwrap().push(Seen {
         operation,
         path: path.clone(),
         body: body.to_vec(),
-        faulted: matches!(fault, Some(Fault::Error(..))),
+        faulted: matches!(fault, Some(Fault::Error(..) | Fault::Answer(..))),
+        authorization: parts
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
     });
 
     if let (Some(Fault::Error(status, code, message)), true) =
@@ -239,18 +296,32 @@ async fn handle(
             .unwrap();
         return Ok(response);
     }
-    if let Some(Fault::Error(status, kind, message)) = &fault {
-        let origin = if *status >= 500 { "Service" } else { "User" };
-        let body = serde_json::json!({"Type": origin, "message": message}).to_string();
-        let response = Response::builder()
-            .status(*status)
-            .header("Content-Type", "application/json")
-            .header("x-amzn-ErrorType", *kind)
-            .header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
-        return Ok(response);
+    match &fault {
+        Some(Fault::Hold) => {
+            let _ = state
+                .released
+                .subscribe()
+                .wait_for(|released| *released)
+                .await;
+        }
+        Some(Fault::Error(status, kind, message)) => {
+            return Ok(lambda_error(*status, kind, message));
+        }
+        Some(Fault::Answer(status, content_type, body)) => {
+            let response = Response::builder()
+                .status(*status)
+                .header("Content-Type", *content_type)
+                .body(Full::new(Bytes::from_static(body.as_bytes())))
+                .unwrap();
+            return Ok(response);
+        }
+        _ => {}
     }
+    let refused = state.lambda.lock().unwrap().before(operation, &path, &body);
+    if let Some((status, kind, message)) = refused {
+        return Ok(lambda_error(status, kind, &message));
+    }
+    let request_body = body.clone();
 
     let mut forward = Request::builder().method(parts.method).uri(&path);
     *forward.headers_mut().unwrap() = end_to_end(&parts.headers);
@@ -265,12 +336,36 @@ async fn handle(
             return Ok(response);
         }
     };
+    let lambda = state.lambda.lock().unwrap().after(
+        operation,
+        &path,
+        &request_body,
+        parts.status.as_u16(),
+        body.to_vec(),
+    );
+    body = match lambda {
+        Ok(answer) => Bytes::from(answer),
+        Err((status, kind, message)) => return Ok(lambda_error(status, kind, &message)),
+    };
     if let Some(Fault::Patch(fields)) = &fault {
         body = patch(body, fields);
     }
     let mut response = Response::builder().status(parts.status);
     *response.headers_mut().unwrap() = end_to_end(&parts.headers);
     Ok(response.body(Full::new(body)).unwrap())
+}
+
+/// An error answer as Lambda sends it.
+fn lambda_error(status: u16, kind: &str, message: &str) -> Response<Full<Bytes>> {
+    let origin = if status >= 500 { "Service" } else { "User" };
+    let body = serde_json::json!({"Type": origin, "message": message}).to_string();
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .header("x-amzn-ErrorType", kind)
+        .header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
 }
 
 /// The headers without the ones about this hop's framing, which hyper sets for the next.
@@ -284,7 +379,7 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// Merges `fields` into the function configuration of a JSON answer (GetFunction nests it).
-fn patch(body: Bytes, fields: &Value) -> Bytes {
+pub fn patch(body: Bytes, fields: &Value) -> Bytes {
     let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
         return body;
     };

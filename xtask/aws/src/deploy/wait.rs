@@ -1,0 +1,93 @@
+//! Waiting on Lambda, bounded and with progress on stderr: while an update is applied (ours or
+//! another's), and before sending the zip again after a conflict, so a busy function never
+//! gets the zip re-uploaded in a tight loop.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use xtask::util::status::status;
+use xtask::verify::CheckedZip;
+
+use super::errors::ApiFailure;
+use super::lambda_api::Lambda;
+use super::plan::{backoff, in_progress, Remote};
+use super::timeouts::{CONFLICT_UPLOADS, UPDATE};
+
+/// Polls GetFunction while `pending` says what is still going on, for up to [`UPDATE`].
+pub async fn wait_while(
+    lambda: &Lambda<'_>,
+    mut remote: Remote,
+    pending: impl Fn(&Remote) -> Result<Option<String>>,
+) -> Result<Remote> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    while let Some(what) = pending(&remote)? {
+        let wait = backoff(attempt);
+        if started.elapsed() + wait > UPDATE {
+            bail!(
+                "function {} is still {what} after {} s; check it in the Lambda console \
+                 and deploy again once it settles",
+                lambda.function,
+                UPDATE.as_secs()
+            );
+        }
+        status(
+            "Waiting",
+            format!(
+                "for {} ({what}, {:.0} s so far)",
+                lambda.function,
+                started.elapsed().as_secs_f64()
+            ),
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+        remote = lambda.refresh().await?;
+    }
+    Ok(remote)
+}
+
+/// Waits until no update is being applied to the function, whoever started it.
+pub async fn until_idle(lambda: &Lambda<'_>, remote: Remote) -> Result<Remote> {
+    wait_while(lambda, remote, |r| Ok(in_progress(r))).await
+}
+
+/// UpdateFunctionCode; while another update is in progress (409), waits for it to end before
+/// sending the zip again, at most [`CONFLICT_UPLOADS`] times in all.
+pub async fn upload(
+    lambda: &Lambda<'_>,
+    zip: &CheckedZip,
+    revision: Option<&str>,
+    dry_run: bool,
+) -> Result<Remote> {
+    let function = lambda.function;
+    let mut uploads = 0;
+    loop {
+        uploads += 1;
+        let (failure, error) = match lambda.update(zip, revision, dry_run).await {
+            Ok(updated) => return Ok(updated),
+            Err(failed) => failed,
+        };
+        let ApiFailure::Conflict(reason) = failure else {
+            return Err(error);
+        };
+        if uploads >= CONFLICT_UPLOADS {
+            bail!(
+                "another update kept {function} busy: the zip was sent {uploads} times, each \
+                 time once the update before had ended, and each time Lambda answered that \
+                 another was in progress ({reason}); find what keeps updating the function, \
+                 then deploy again"
+            );
+        }
+        status(
+            "Waiting",
+            format!(
+                "another update of {function} is in progress; uploading again once it ended \
+                 (upload {} of at most {CONFLICT_UPLOADS})",
+                uploads + 1
+            ),
+        );
+        tokio::time::sleep(backoff(uploads - 1)).await;
+        let remote = lambda.refresh().await?;
+        until_idle(lambda, remote).await?;
+    }
+}
