@@ -47,3 +47,31 @@ fn product_modules_never_import_dev() {
         offenders.join("\n")
     );
 }
+
+/// Files stay small enough to read in one sitting: a file that outgrows this becomes a
+/// folder of files, one concern each.
+const MAX_LINES_BEFORE_TESTS: usize = 500;
+
+#[test]
+fn no_source_file_grows_past_its_limit() {
+    let mut long = Vec::new();
+    for src in src_dirs() {
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text
+                .lines()
+                .take_while(|l| l.trim() != "#[cfg(test)]")
+                .count();
+            if code > MAX_LINES_BEFORE_TESTS {
+                long.push(format!("{}: {code} lines", file.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES_BEFORE_TESTS} lines before #[cfg(test)]:\n{}",
+        long.join("\n")
+    );
+}
