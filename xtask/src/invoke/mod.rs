@@ -89,12 +89,8 @@ pub struct Args {
     /// [default: `[package.metadata.lambda] arch`, else x86_64].
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
-    /// Function timeout in seconds (Lambda's default is 3, its maximum 900).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=900))]
-    pub timeout: u64,
-    /// Memory size in MB, as Lambda reports it (128 to 10240).
-    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
-    pub memory: u32,
+    #[command(flatten)]
+    pub limits: Limits,
     /// AWS_LAMBDA_FUNCTION_NAME for the function.
     #[arg(long, value_name = "N", default_value = "echo-function")]
     pub function_name: String,
@@ -122,6 +118,27 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The function's timeout and memory, as its configuration would set them (`invoke`, `watch`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Limits {
+    /// Function timeout in seconds (Lambda's default is 3, its maximum 900).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub timeout: u64,
+    /// Memory size in MB, as Lambda reports it (128 to 10240).
+    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
+    pub memory: u32,
+}
+
+impl Limits {
+    pub(crate) fn settings(self, name: &str) -> Settings {
+        Settings {
+            name: name.to_string(),
+            memory_mb: self.memory,
+            timeout: Duration::from_secs(self.timeout),
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     // Read and check the events first: bad input should not cost a build.
     let events = if args.serve {
@@ -137,11 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let function = std::sync::Arc::new(Function::prepare(
         &zip,
         arch,
-        Settings {
-            name: args.function_name.clone(),
-            memory_mb: args.memory,
-            timeout: Duration::from_secs(args.timeout),
-        },
+        args.limits.settings(&args.function_name),
         if args.allow_dynamic {
             StaticCheck::Skip
         } else {

@@ -13,12 +13,11 @@ mod sources;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use tokio::sync::{mpsc, watch};
 
-use crate::invoke::{serve, Console, Front, Settings};
+use crate::invoke::{serve, Console, Front, Limits};
 use crate::lambda::Arch;
 use crate::util::runtime::current_thread;
 
@@ -40,12 +39,8 @@ pub struct Args {
     /// [default: `[package.metadata.lambda] arch`, else x86_64].
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
-    /// Function timeout in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=900))]
-    pub timeout: u64,
-    /// Memory size in MB, as Lambda reports it.
-    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
-    pub memory: u32,
+    #[command(flatten)]
+    pub limits: Limits,
     /// One JSON object per invocation on stdout, after the address line.
     #[arg(long)]
     pub json: bool,
@@ -56,11 +51,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let builder = reload::Builder {
         arch,
         release: args.release,
-        settings: Settings {
-            name: crate::workspace::function().package.to_string(),
-            memory_mb: args.memory,
-            timeout: Duration::from_secs(args.timeout),
-        },
+        settings: args.limits.settings(crate::workspace::function().package),
     };
     let watched = sources::watched(
         &crate::workspace::function(),
