@@ -30,7 +30,7 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// Polls until the answer's status is `want`, for at most `limit`.
-fn wait_for_status(port: u16, want: u16, limit: Duration) -> String {
+fn wait_for_status(port: u16, want: u16, limit: Duration, log: &Mutex<String>) -> String {
     let deadline = Instant::now() + limit;
     loop {
         if let Some((status, text)) = get(port, "/hello") {
@@ -40,15 +40,22 @@ fn wait_for_status(port: u16, want: u16, limit: Duration) -> String {
         }
         assert!(
             Instant::now() < deadline,
-            "no {want} answer within {limit:?}"
+            "no {want} answer within {limit:?}; watch's stderr:\n{}",
+            log.lock().unwrap()
         );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
 
+/// Sets the status code the echo handler answers with (`status_code: 200,` in `echo`, not
+/// the field's declaration).
 fn set_status_code(lib: &Path, code: &str) {
     let text = std::fs::read_to_string(lib).unwrap();
-    let start = text.find("status_code: ").unwrap() + "status_code: ".len();
+    let start = text
+        .match_indices("status_code: ")
+        .map(|(i, m)| i + m.len())
+        .find(|&i| text[i..].starts_with(|c: char| c.is_ascii_digit()))
+        .expect("the handler sets status_code to a number");
     let end = start + text[start..].find(',').unwrap();
     std::fs::write(lib, format!("{}{code}{}", &text[..start], &text[end..])).unwrap();
 }
@@ -108,12 +115,12 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
         }
     });
 
-    let first = wait_for_status(port, 200, Duration::from_secs(30));
+    let first = wait_for_status(port, 200, Duration::from_secs(30), &stderr_text);
     assert!(first.contains("\"path\": \"/hello\""), "{first}");
 
     let lib = copy.join("function/src/lib.rs");
     set_status_code(&lib, "203");
-    wait_for_status(port, 203, Duration::from_secs(600));
+    wait_for_status(port, 203, Duration::from_secs(600), &stderr_text);
 
     // A broken edit: the compiler's error is shown, the last good build keeps serving.
     let good = std::fs::read_to_string(&lib).unwrap();
@@ -132,7 +139,7 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
     // Fixed: served again.
     std::fs::write(&lib, &good).unwrap();
     set_status_code(&lib, "204");
-    wait_for_status(port, 204, Duration::from_secs(600));
+    wait_for_status(port, 204, Duration::from_secs(600), &stderr_text);
 
     // Ctrl-C: the server stops, with its bootstraps and its private directories.
     let ok = std::process::Command::new("kill")
