@@ -60,6 +60,20 @@ fn set_status_code(lib: &Path, code: &str) {
     std::fs::write(lib, format!("{}{code}{}", &text[..start], &text[end..])).unwrap();
 }
 
+/// The watch process, interrupted and reaped if the test fails before it stops it.
+struct Watching(std::process::Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
     let parent = tempfile::tempdir().unwrap();
@@ -69,20 +83,22 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
     }
     let tmp = parent.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
-    let mut child = xtask()
-        .args(["watch", "--port", "0", "--json"])
-        .current_dir(&copy)
-        .env_remove("XTASK_PROJECT_ROOT")
-        .env("CARGO_MANIFEST_DIR", copy.join("xtask"))
-        .env("CARGO_TARGET_DIR", copy.join("target"))
-        .env("TMPDIR", &tmp)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Watching(
+        xtask()
+            .args(["watch", "--port", "0", "--json"])
+            .current_dir(&copy)
+            .env_remove("XTASK_PROJECT_ROOT")
+            .env("CARGO_MANIFEST_DIR", copy.join("xtask"))
+            .env("CARGO_TARGET_DIR", copy.join("target"))
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let stderr_text = Arc::new(Mutex::new(String::new()));
-    let mut stderr = child.stderr.take().unwrap();
+    let mut stderr = child.0.stderr.take().unwrap();
     let sink = stderr_text.clone();
     let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -95,7 +111,7 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let address: Value = serde_json::from_str(&line)
@@ -143,12 +159,12 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
 
     // Ctrl-C: the server stops, with its bootstraps and its private directories.
     let ok = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .unwrap()
         .success();
     assert!(ok);
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     reader.join().unwrap();
     assert!(
         status.success(),
