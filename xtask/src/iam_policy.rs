@@ -534,6 +534,7 @@ mod tests {
                 "lambda:GetAlias",
                 "lambda:UpdateAlias",
                 "lambda:CreateAlias",
+                "lambda:InvokeFunction",
                 "lambda:UpdateFunctionConfiguration"
             ])
         );

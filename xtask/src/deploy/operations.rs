@@ -39,6 +39,9 @@ operations! {
     UpdateAlias,
     /// `--alias`, when it does not.
     CreateAlias,
+    /// `--smoke-event`: the published version, before the alias moves (IAM action
+    /// `lambda:InvokeFunction`).
+    Invoke,
     /// `--create` only.
     CreateFunction,
     /// The declared settings, when they differ from the function's.
@@ -53,7 +56,11 @@ operations! {
 impl Operation {
     /// The IAM action that allows it, e.g. `lambda:UpdateFunctionCode`.
     pub fn iam_action(self) -> String {
-        format!("lambda:{}", self.name())
+        match self {
+            // The one operation whose IAM action has another name.
+            Operation::Invoke => "lambda:InvokeFunction".to_string(),
+            other => format!("lambda:{}", other.name()),
+        }
     }
 
     /// Needed to deploy to a function that already exists: everything but the one-time
@@ -94,6 +101,7 @@ mod tests {
     fn names_and_iam_actions() {
         assert_eq!(Operation::UpdateFunctionCode.name(), "UpdateFunctionCode");
         assert_eq!(Operation::GetFunction.iam_action(), "lambda:GetFunction");
+        assert_eq!(Operation::Invoke.iam_action(), "lambda:InvokeFunction");
         for op in Operation::ALL {
             assert_eq!(Operation::from_name(op.name()), Some(*op));
         }

@@ -27,7 +27,8 @@ pub(super) struct Job {
 
 /// What becomes of a job.
 pub(super) enum Answer {
-    Invoked(Invocation),
+    /// The invocation, and the function's memory size (for its REPORT line).
+    Invoked(Invocation, u32),
     /// No execution environment could be started (the server's log says why).
     NotStarted,
     /// The server stopped before the invocation ended.
@@ -208,6 +209,23 @@ pub(super) async fn invocations_endpoint(req: Request<Incoming>, jobs: mpsc::Sen
         );
     }
     let header = req.headers().get("x-amz-invocation-type");
+    // `LogType: Tail` (the header is absent for `None`): the end of the log in the answer.
+    let tail = match req
+        .headers()
+        .get("x-amz-log-type")
+        .map(HeaderValue::as_bytes)
+    {
+        None | Some(b"None") => false,
+        Some(b"Tail") => true,
+        Some(other) => {
+            return ApiError::validation(format!(
+                "1 validation error detected: Value '{}' at 'logType' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [Tail, None]",
+                String::from_utf8_lossy(other)
+            ))
+            .reply()
+        }
+    };
     let kind = match InvocationType::from_header(header.map(HeaderValue::as_bytes)) {
         Ok(kind) => kind,
         Err(error) => return error.reply(),
@@ -238,7 +256,9 @@ pub(super) async fn invocations_endpoint(req: Request<Incoming>, jobs: mpsc::Sen
         return empty_reply(StatusCode::ACCEPTED, &request_id);
     };
     match answer.await {
-        Ok(Answer::Invoked(invocation)) => invoke_response(&invocation),
+        Ok(Answer::Invoked(invocation, memory_mb)) => {
+            invoke_response(&invocation, tail.then_some(memory_mb))
+        }
         Ok(Answer::NotStarted) => ApiError::not_started().reply(),
         Ok(Answer::ShuttingDown) | Err(_) => ApiError::shutting_down().reply(),
     }
@@ -251,12 +271,18 @@ fn empty_reply(status: StatusCode, request_id: &str) -> Reply {
     reply
 }
 
-/// The Invoke API's answer: the payload, with the headers that mark an unhandled error.
-fn invoke_response(invocation: &Invocation) -> Reply {
+/// The Invoke API's answer: the payload, with the headers that mark an unhandled error, and
+/// with `tail_of` (the function's memory size) the log's end.
+fn invoke_response(invocation: &Invocation, tail_of: Option<u32>) -> Reply {
     let mut response = json_reply(StatusCode::OK, invocation.payload().clone());
     request_id_header(&mut response, &invocation.request_id);
     let headers = response.headers_mut();
     headers.insert("x-amz-executed-version", HeaderValue::from_static(VERSION));
+    if let Some(memory_mb) = tail_of {
+        if let Ok(log) = HeaderValue::from_str(&invocation.log_result(memory_mb)) {
+            headers.insert("x-amz-log-result", log);
+        }
+    }
     if !invocation.succeeded() {
         // As the Invoke API marks errors the function did not handle.
         headers.insert(

@@ -77,10 +77,10 @@ pub(super) async fn front_door_endpoint(
         None => answer.await,
     };
     reply(match answer {
-        Ok(Answer::Invoked(invocation)) if invocation.succeeded() => {
+        Ok(Answer::Invoked(invocation, _)) if invocation.succeeded() => {
             front_door::response(front, invocation.payload())
         }
-        Ok(Answer::Invoked(_)) | Ok(Answer::NotStarted) => HttpResponse::function_error(front),
+        Ok(Answer::Invoked(..)) | Ok(Answer::NotStarted) => HttpResponse::function_error(front),
         Ok(Answer::ShuttingDown) | Err(_) => {
             return plain(503, r#"{"message":"Service Unavailable"}"#);
         }

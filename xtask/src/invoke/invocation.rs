@@ -7,6 +7,8 @@ use std::time::Duration;
 use hyper::body::Bytes;
 use serde::Serialize;
 
+use super::function::VERSION;
+use super::logs::LOG_TAIL_BYTES;
 use crate::util::time::ms;
 
 /// One invocation as Lambda's REPORT line describes it.
@@ -20,6 +22,9 @@ pub(crate) struct Invocation {
     pub init_duration: Option<Duration>,
     pub max_memory_kb: u64,
     pub pid: u32,
+    /// The function's log lines since the previous invocation (under `--serve`; empty when
+    /// its logs go straight to our stderr), at most [`LOG_TAIL_BYTES`].
+    pub logs: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +88,20 @@ impl Invocation {
 
     pub(super) fn max_memory_mb(&self) -> u64 {
         self.max_memory_kb.div_ceil(1024)
+    }
+
+    /// The Invoke API's `X-Amz-Log-Result` (`LogType: Tail`): the last 4 KB of the
+    /// invocation's log, START to REPORT as Lambda writes it, base64.
+    pub(super) fn log_result(&self, memory_mb: u32) -> String {
+        use base64::Engine;
+        let mut log =
+            format!("START RequestId: {} Version: {VERSION}\n", self.request_id).into_bytes();
+        log.extend_from_slice(&self.logs);
+        log.extend_from_slice(format!("END RequestId: {}\n", self.request_id).as_bytes());
+        log.extend_from_slice(self.report_line(memory_mb).as_bytes());
+        log.push(b'\n');
+        let tail = &log[log.len().saturating_sub(LOG_TAIL_BYTES)..];
+        base64::engine::general_purpose::STANDARD.encode(tail)
     }
 
     pub(super) fn report_line(&self, memory_mb: u32) -> String {
@@ -218,6 +237,7 @@ mod tests {
             init_duration: Some(Duration::from_micros(10_500)),
             max_memory_kb: 2049,
             pid: 1,
+            logs: Vec::new(),
         };
         assert_eq!(
             inv.report_line(128),
@@ -252,6 +272,36 @@ mod tests {
         assert_eq!(
             &f.payload[..],
             br#"{"errorType":"H","errorMessage":"oops"}"#
+        );
+    }
+
+    #[test]
+    fn log_result_is_the_last_4_kb_from_start_to_report() {
+        use base64::Engine;
+        let decode = |s: String| {
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
+        };
+        let mut inv = Invocation {
+            request_id: "r1".into(),
+            outcome: InvocationOutcome::Response(Bytes::new()),
+            duration: Duration::from_millis(1),
+            init_duration: None,
+            max_memory_kb: 1024,
+            pid: 1,
+            logs: b"hello\n".to_vec(),
+        };
+        let log = decode(inv.log_result(128));
+        assert!(
+            log.starts_with("START RequestId: r1 Version: $LATEST\nhello\nEND RequestId: r1\nREPORT RequestId: r1 Duration: "),
+            "{log}"
+        );
+        assert!(log.ends_with("MB\n"), "{log}");
+        inv.logs = "x".repeat(10_000).into_bytes();
+        let log = decode(inv.log_result(128));
+        assert_eq!(log.len(), LOG_TAIL_BYTES);
+        assert!(
+            log.starts_with("xxx") && log.contains("\nREPORT RequestId: r1"),
+            "{log}"
         );
     }
 }

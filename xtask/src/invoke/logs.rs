@@ -5,6 +5,8 @@
 //! The pipe is read by the event loop as it fills, and read to its current end before an
 //! invocation's REPORT line: what the function logged before it answered is in the pipe
 //! by the time its answer arrives, so its lines come before the REPORT line, as on Lambda.
+//! The pipe also keeps the end of what was logged since the previous invocation ended: the
+//! Invoke API's `LogType: Tail` answer.
 
 use std::fs::File;
 use std::io;
@@ -23,6 +25,9 @@ use crate::util::outlet::{Lines, Outlet};
 /// hold the event loop.
 const MAX_READ_AT_ONCE: usize = 1 << 20;
 
+/// What `LogType: Tail` returns: the last 4 KB of the invocation's log, as Lambda does.
+pub(crate) const LOG_TAIL_BYTES: usize = 4096;
+
 /// The read end of the function's log pipe, and the task that reads it as it fills.
 pub(super) struct FunctionLogs {
     pipe: Arc<Pipe>,
@@ -33,6 +38,27 @@ struct Pipe {
     fd: AsyncFd<File>,
     lines: Mutex<Lines>,
     outlet: Outlet,
+    /// The end of what was logged since the last [`FunctionLogs::take_tail`].
+    tail: Mutex<Tail>,
+}
+
+/// The last [`LOG_TAIL_BYTES`] of the lines pushed into it.
+#[derive(Debug, Default)]
+pub(crate) struct Tail(std::collections::VecDeque<u8>);
+
+impl Tail {
+    pub(crate) fn push(&mut self, line: &[u8]) {
+        self.0.extend(line);
+        if line.last() != Some(&b'\n') {
+            self.0.push_back(b'\n');
+        }
+        let excess = self.0.len().saturating_sub(LOG_TAIL_BYTES);
+        self.0.drain(..excess);
+    }
+
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0).into()
+    }
 }
 
 impl FunctionLogs {
@@ -53,6 +79,7 @@ impl FunctionLogs {
                 .context("watching the log pipe")?,
             lines: Mutex::new(Lines::default()),
             outlet: outlet.clone(),
+            tail: Mutex::default(),
         });
         let task = tokio::spawn(read_as_it_fills(pipe.clone()));
         let logs = FunctionLogs { pipe, task };
@@ -62,6 +89,17 @@ impl FunctionLogs {
     /// Forwards what the pipe holds now.
     pub(super) fn catch_up(&self) {
         let _ = self.pipe.read_now();
+    }
+
+    /// What was logged since the last call (its last [`LOG_TAIL_BYTES`]), read to the
+    /// pipe's current end.
+    pub(super) fn take_tail(&self) -> Vec<u8> {
+        self.catch_up();
+        self.pipe
+            .tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 
@@ -99,7 +137,11 @@ impl Pipe {
     /// Reads what the pipe holds, up to [`MAX_READ_AT_ONCE`], line by line into the outlet.
     fn read_now(&self) -> io::Result<Left> {
         let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        let emit = &mut |line: Vec<u8>| self.outlet.line(line);
+        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        let emit = &mut |line: Vec<u8>| {
+            tail.push(&line);
+            self.outlet.line(line)
+        };
         let mut buf = [0u8; 16 << 10];
         let mut read = 0;
         while read < MAX_READ_AT_ONCE {

@@ -90,6 +90,7 @@ mod tests {
             init_duration: None,
             max_memory_kb: 1024,
             pid: 7,
+            logs: Vec::new(),
         }
     }
 

@@ -315,9 +315,10 @@ impl Sandbox {
             self.sample_memory();
         }
         // What the function logged before it answered comes before what we print about it.
-        if let Some(logs) = &self.logs {
-            logs.catch_up();
-        }
+        let logs = match &self.logs {
+            Some(logs) => logs.take_tail(),
+            None => Vec::new(),
+        };
         Invocation {
             request_id,
             outcome,
@@ -325,6 +326,7 @@ impl Sandbox {
             init_duration,
             max_memory_kb: self.max_memory_kb,
             pid: self.pid,
+            logs,
         }
     }
 }

@@ -119,7 +119,7 @@ pub(crate) async fn serve(
             () = &mut shutdown => break Some(job),
         };
         console.invocation(&invocation, function.settings.memory_mb, json, false)?;
-        job.answer(Answer::Invoked(invocation));
+        job.answer(Answer::Invoked(invocation, function.settings.memory_mb));
     };
     console.status("Stopped", "on signal");
     // Whoever is still waiting is told why there is no answer; an Event nobody waits for

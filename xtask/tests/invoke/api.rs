@@ -39,18 +39,20 @@ fn aws_env(command: &mut Command, home: &Path) {
 }
 
 /// `lam.invoke(FunctionName='function', ARGS)` with boto3, on the server's endpoint, in one
-/// attempt: `{"status", "payload", "version"}`, or for a `ClientError`
+/// attempt: `{"status", "payload", "version", "log"}` (`log`: the decoded `LogResult`, if
+/// any), or for a `ClientError`
 /// `{"status", "code", "message"}`.
 fn boto3_invoke(port: u16, args: &str) -> Value {
     let home = tempfile::tempdir().unwrap();
     let program = format!(
-        "import json, boto3, botocore.config, botocore.exceptions\n\
+        "import base64, json, boto3, botocore.config, botocore.exceptions\n\
          lam = boto3.client('lambda', endpoint_url='http://127.0.0.1:{port}', \
          config=botocore.config.Config(retries={{'total_max_attempts': 1}}, read_timeout=60))\n\
          try:\n    \
              r = lam.invoke(FunctionName='function', {args})\n    \
              out = {{'status': r['StatusCode'], 'payload': r['Payload'].read().decode(), \
-             'version': r.get('ExecutedVersion')}}\n\
+             'version': r.get('ExecutedVersion'), \
+             'log': base64.b64decode(r['LogResult']).decode() if 'LogResult' in r else None}}\n\
          except botocore.exceptions.ClientError as e:\n    \
              out = {{'status': e.response['ResponseMetadata']['HTTPStatusCode'], \
              'code': e.response['Error']['Code'], 'message': e.response['Error']['Message']}}\n\
@@ -95,7 +97,30 @@ fn boto3_sees_lambdas_answers() {
         "{got}"
     );
     assert_eq!(got["version"], "$LATEST");
+    assert_eq!(got["log"], Value::Null, "no LogType, no log: {got}");
     server.record();
+
+    // LogType Tail: the invocation's log, START to REPORT, with the function's own line.
+    let got = invoke("Payload=b'{\"tail\":1}', LogType='Tail'");
+    assert_eq!(got["status"], 200, "{got}");
+    let log = got["log"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no LogResult: {got}"));
+    let ran = server.record();
+    let id = ran["requestId"].as_str().unwrap_or_else(|| panic!("{ran}"));
+    assert!(
+        log.starts_with(&format!("START RequestId: {id} Version: $LATEST\n")),
+        "{log}"
+    );
+    assert!(log.contains("echoing event"), "{log}");
+    assert!(
+        log.contains(&format!(
+            "\nEND RequestId: {id}\nREPORT RequestId: {id} Duration: "
+        )),
+        "{log}"
+    );
+    let got = invoke("Payload=b'1', LogType='Everything'");
+    assert_error(&got, 400, "ValidationException", "at 'logType'");
 
     // Over the 6 MB request limit: the error and message Lambda answers with.
     let got = invoke("Payload=b'\"' + b'x' * 7_000_000 + b'\"'");
