@@ -210,7 +210,7 @@ fn unreadable_inputs_exit_2_with_a_clear_message() {
         (&half, "truncated ELF"),
         (&no_bootstrap, "no `bootstrap`"),
         (&cut_zip, "not a readable zip"),
-        (&d.join("missing"), "cannot read"),
+        (&d.join("missing"), "cannot be read"),
     ];
     for (path, expected) in cases {
         let (code, stdout, stderr) = verify(&[path.to_str().unwrap()]);

@@ -11,6 +11,9 @@ mod common;
 // waits, timeouts), in a file of its own.
 #[path = "deploy/hardening.rs"]
 mod hardening;
+// The smoke test before the alias moves.
+#[path = "deploy/smoke.rs"]
+mod smoke;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

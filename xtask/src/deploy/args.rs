@@ -37,6 +37,15 @@ pub struct Args {
     /// Point this alias at the published version, creating it if missing (implies --publish).
     #[arg(long, value_name = "NAME")]
     pub alias: Option<String>,
+    /// After publishing, invoke the new version with this event (a JSON file) before the
+    /// alias moves; the alias moves only if it answers without an error (implies --publish)
+    /// [default: `[package.metadata.lambda] smoke-event`, used when a version is published].
+    #[arg(long, value_name = "FILE")]
+    pub smoke_event: Option<PathBuf>,
+    /// The smoke test's answer must also equal this JSON file (compared as JSON values)
+    /// [default: metadata `smoke-expect`].
+    #[arg(long, value_name = "FILE")]
+    pub smoke_expect: Option<PathBuf>,
     /// Upload even when the function already runs this exact zip.
     #[arg(long)]
     pub force: bool,

@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use super::NotInspectable;
@@ -38,42 +37,20 @@ pub struct Input {
 /// one of `accept`.
 pub fn read_input(path: &Path, accept: &[Kind]) -> Result<Input, NotInspectable> {
     let fail = |why: String| NotInspectable(format!("{}: {why}", path.display()));
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked next.
-    let mut file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| NotInspectable(format!("cannot read {}: {e}", path.display())))?;
-    let kind = meta.file_type();
-    if !kind.is_file() {
-        let what = if kind.is_dir() {
-            "a directory"
-        } else if kind.is_fifo() {
-            "a FIFO"
-        } else if kind.is_char_device() {
-            "a character device"
-        } else if kind.is_block_device() {
-            "a block device"
-        } else if kind.is_socket() {
-            "a socket"
-        } else {
-            "not a regular file"
-        };
-        return Err(fail(format!(
-            "is {what}; give the path of an ELF file or a zip"
-        )));
-    }
-    if meta.len() > MAX_UNZIPPED_BYTES {
+    let (mut file, len) = crate::util::fs::open_regular(path).map_err(|why| {
+        fail(match why.starts_with("is ") {
+            true => format!("{why}; give the path of an ELF file or a zip"),
+            false => why,
+        })
+    })?;
+    if len > MAX_UNZIPPED_BYTES {
         return Err(fail(format!(
             "is {} bytes, over Lambda's {MAX_UNZIPPED_BYTES}-byte unzipped limit: no \
              deployment package or bootstrap can be that large",
-            meta.len()
+            len
         )));
     }
-    if meta.len() == 0 {
+    if len == 0 {
         return Err(fail("the file is empty".into()));
     }
     let mut magic = [0u8; 4];
@@ -90,7 +67,7 @@ pub fn read_input(path: &Path, accept: &[Kind]) -> Result<Input, NotInspectable>
             return Err(fail(format!("not {expected}")));
         }
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(len as usize);
     bytes.extend_from_slice(&magic[..got]);
     // The size was checked, but the file may grow while being read.
     file.take(MAX_UNZIPPED_BYTES + 1 - got as u64)

@@ -35,6 +35,10 @@ pub struct LambdaMetadata {
     pub application_log_level: Option<String>,
     pub system_log_level: Option<String>,
     pub ephemeral_storage: Option<u32>,
+    /// `deploy`'s smoke test: an event file and the answer it must give, relative to the
+    /// function crate's directory.
+    pub smoke_event: Option<std::path::PathBuf>,
+    pub smoke_expect: Option<std::path::PathBuf>,
 }
 
 impl LambdaMetadata {
@@ -85,7 +89,8 @@ fn load_from(path: &Path) -> Result<LambdaMetadata> {
         format!(
             "invalid [package.metadata.lambda] in {} (keys: function-name = \"NAME\", arch = \"x86_64\" | \"arm64\", \
              memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
-             application-log-level, system-log-level, ephemeral-storage = MB, [package.metadata.lambda.environment])",
+             application-log-level, system-log-level, ephemeral-storage = MB, smoke-event = \"FILE\", \
+             smoke-expect = \"FILE\", [package.metadata.lambda.environment])",
             path.display()
         )
     })

@@ -1,6 +1,9 @@
 //! `--alias`, never moved backwards: the alias's version and RevisionId are read (GetAlias)
 //! before anything changes, and the move is guarded by that RevisionId. An alias that another
 //! deploy moved (or created) meanwhile is left where that deploy put it, with a clear error.
+//!
+//! Each move writes the alias's description ([`Record`]): the version it came from, kept
+//! where Lambda keeps the alias, so `cargo xtask rollback` works from any machine.
 
 use anyhow::{bail, Result};
 use xtask::util::status::status;
@@ -13,6 +16,54 @@ use super::lambda_api::Lambda;
 pub struct AliasState {
     pub version: String,
     pub revision_id: Option<String>,
+    pub description: String,
+}
+
+/// What an alias's description says about its last move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A deploy moved it, from `previous` (`None`: the deploy created it).
+    Deployed { previous: Option<String> },
+    /// A rollback moved it back, from `from`.
+    RolledBack { from: String },
+    /// Something else set the alias (the console, the CLI, a description of one's own).
+    Unknown,
+}
+
+const DEPLOYED_FROM: &str = "cargo xtask deploy moved this alias from version ";
+const CREATED: &str = "cargo xtask deploy created this alias";
+const ROLLED_BACK_FROM: &str = "cargo xtask rollback moved this alias back from version ";
+
+impl Record {
+    /// The description that records this move.
+    pub fn description(&self) -> String {
+        match self {
+            Record::Deployed {
+                previous: Some(version),
+            } => format!("{DEPLOYED_FROM}{version}"),
+            Record::Deployed { previous: None } => CREATED.to_string(),
+            Record::RolledBack { from } => format!("{ROLLED_BACK_FROM}{from}"),
+            Record::Unknown => String::new(),
+        }
+    }
+
+    /// What `description` records; a version must be a version number.
+    pub fn parse(description: &str) -> Record {
+        let version = |v: &str| {
+            (!v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| v.to_string())
+        };
+        if description == CREATED {
+            return Record::Deployed { previous: None };
+        }
+        if let Some(v) = description.strip_prefix(DEPLOYED_FROM).and_then(version) {
+            return Record::Deployed { previous: Some(v) };
+        }
+        if let Some(v) = description.strip_prefix(ROLLED_BACK_FROM).and_then(version) {
+            return Record::RolledBack { from: v };
+        }
+        Record::Unknown
+    }
 }
 
 /// What to do with the alias once `version` is published.
@@ -90,7 +141,14 @@ pub async fn point(
             status("Unchanged", format!("{function}:{alias} -> {version}"));
             return Ok(());
         }
-        AliasMove::Create => match lambda.create_alias(alias, version).await {
+        AliasMove::Create => match lambda
+            .create_alias(
+                alias,
+                version,
+                &Record::Deployed { previous: None }.description(),
+            )
+            .await
+        {
             Ok(()) => {}
             Err((ApiFailure::Conflict(_), _)) => {
                 let current = lambda.get_alias(alias).await.ok().flatten();
@@ -104,8 +162,16 @@ pub async fn point(
             Err((_, error)) => return Err(error),
         },
         AliasMove::Update { revision_id } => {
+            let record = Record::Deployed {
+                previous: at_start.map(|a| a.version.clone()),
+            };
             match lambda
-                .update_alias(alias, version, revision_id.as_deref())
+                .update_alias(
+                    alias,
+                    version,
+                    revision_id.as_deref(),
+                    &record.description(),
+                )
                 .await
             {
                 Ok(()) => {}
@@ -136,6 +202,36 @@ mod tests {
         AliasState {
             version: version.into(),
             revision_id: Some(format!("rev-{version}")),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn records_read_back_what_they_write() {
+        for record in [
+            Record::Deployed {
+                previous: Some("12".into()),
+            },
+            Record::Deployed { previous: None },
+            Record::RolledBack { from: "7".into() },
+        ] {
+            assert_eq!(Record::parse(&record.description()), record);
+        }
+        assert_eq!(
+            Record::Deployed {
+                previous: Some("3".into())
+            }
+            .description(),
+            "cargo xtask deploy moved this alias from version 3"
+        );
+        for other in [
+            "",
+            "production traffic",
+            "cargo xtask deploy moved this alias from version $LATEST",
+            "cargo xtask deploy moved this alias from version 3 and more",
+            "cargo xtask rollback moved this alias back from version ",
+        ] {
+            assert_eq!(Record::parse(other), Record::Unknown, "{other}");
         }
     }
 

@@ -65,7 +65,8 @@ pub fn http_client() -> aws_sdk_lambda::config::SharedHttpClient {
         .build_https()
 }
 
-fn timeout_config(attempt: Duration, operation: Duration) -> TimeoutConfig {
+/// Timeouts of one attempt and of the whole call, with the connect timeout of every call.
+pub fn timeouts_of(attempt: Duration, operation: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(timeouts::CONNECT)
         .operation_attempt_timeout(attempt)
@@ -75,12 +76,12 @@ fn timeout_config(attempt: Duration, operation: Duration) -> TimeoutConfig {
 
 /// The timeouts of every call but the uploads (`timeouts.rs`).
 pub fn call_timeouts() -> TimeoutConfig {
-    timeout_config(timeouts::CALL_ATTEMPT, timeouts::CALL)
+    timeouts_of(timeouts::CALL_ATTEMPT, timeouts::CALL)
 }
 
 /// The timeouts of a call that uploads a zip of `zip_bytes` (`timeouts.rs`).
 pub fn upload_timeouts(zip_bytes: u64) -> TimeoutConfig {
-    timeout_config(
+    timeouts_of(
         timeouts::upload_attempt(zip_bytes),
         timeouts::upload(zip_bytes),
     )

@@ -2,13 +2,14 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use xtask::deploy::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
 use xtask::workspace::metadata;
 use xtask::{build, verify};
 
+use super::smoke::{self, SmokeTest};
 use super::{flow, preflight};
 
 pub fn run(args: Args) -> Result<()> {
@@ -19,8 +20,19 @@ pub fn run(args: Args) -> Result<()> {
         arch,
     } = metadata::target(args.function_name.as_deref(), args.arch)?;
     // The settings are checked before the build and before any request.
-    let declared = args.settings.over(metadata::load()?.declared());
+    let metadata = metadata::load()?;
+    let declared = args.settings.over(metadata.declared());
     xtask::lambda::settings::validate(&declared)?;
+    // The smoke test's files too: a typo fails here, not after the upload.
+    let smoke = smoke::files(
+        args.smoke_event.as_deref(),
+        args.smoke_expect.as_deref(),
+        metadata.smoke_event.as_deref(),
+        metadata.smoke_expect.as_deref(),
+        &xtask::workspace::function().dir,
+    )?
+    .map(|(event, expect)| SmokeTest::load(event, expect))
+    .transpose()?;
     let preflight::Checked {
         function: target,
         mut summary,
@@ -45,7 +57,14 @@ pub fn run(args: Args) -> Result<()> {
 
     let runtime = runtime::current_thread("the AWS SDK")?;
     let mut report = runtime.block_on(flow::deploy(
-        &args, &declared, &function, &target, arch, &zip_path, &zip,
+        &args,
+        &declared,
+        &function,
+        &target,
+        arch,
+        &zip_path,
+        &zip,
+        smoke.as_ref(),
     ))?;
     report.seconds = started.elapsed().as_secs_f64();
 
@@ -56,6 +75,17 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(summary) = &mut summary {
         summary.append(&report.markdown())?;
+    }
+    if let Some(failed) = report.smoke.as_ref().filter(|s| !s.passed) {
+        bail!(
+            "the smoke test of {function} version {} failed: {}{}",
+            failed.version,
+            failed.failure.as_deref().unwrap_or("see above"),
+            match &report.alias_kept {
+                Some(kept) => format!("; alias {kept} was not moved"),
+                None => String::new(),
+            }
+        );
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The deploy against Lambda, step by step: connect, change the function (create or update,
 //! unless it already runs this zip), wait for Lambda to apply it, check the code, publish and
-//! move the alias. The zip is already checked when this starts.
+//! smoke-test the published version, move the alias. The zip is already checked when this
+//! starts.
 
 use std::path::Path;
 
@@ -12,13 +13,14 @@ use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
-use super::alias::{self, AliasState};
+use super::alias;
 use super::aws::{client, Meter};
 use super::errors::ApiFailure;
 use super::lambda_api::Lambda;
 use super::plan::{check_published, in_progress, plan, progress, Plan, Progress, Remote};
-use super::report::{code_bytes, DeployOutcome, Report};
+use super::report::{code_bytes, AliasKept, DeployOutcome, Report};
 use super::setup::{execution_role, Setup};
+use super::smoke::{self, SmokeResult, SmokeTest};
 use super::wait::{until_idle, upload, wait_while};
 use super::{configuration, role};
 
@@ -30,6 +32,7 @@ pub async fn deploy(
     arch: Arch,
     zip_path: &Path,
     zip: &CheckedZip,
+    smoke: Option<&SmokeTest>,
 ) -> Result<Report> {
     let meter = Meter::default();
     let lambda = connect(args, function, target, &meter).await?;
@@ -59,13 +62,45 @@ pub async fn deploy(
                 | DeployOutcome::Configured
         );
     let mut version = "$LATEST".to_string();
+    let mut smoked = None;
+    let mut alias_moved = changes && args.alias.is_some();
     if let Some(changed) = remote.take_if(|_| changes) {
         let settled = settle(&lambda, changed).await?;
         check_code(&settled, function, zip)?;
-        if args.publish || args.alias.is_some() {
-            version = publish(&lambda, args, &settled, zip, alias_at_start.as_ref()).await?;
+        if args.publish || args.alias.is_some() || args.smoke_event.is_some() {
+            version = publish(&lambda, &settled, zip).await?;
+            smoked = match smoke {
+                Some(test) => Some(smoke_test(&lambda, test, &version, &settled).await),
+                None => None,
+            };
+            match (&args.alias, &smoked) {
+                (Some(alias), Some(result)) if !result.passed => {
+                    alias_moved = false;
+                    status(
+                        "Kept",
+                        format!(
+                            "{function}:{alias} where it was{}: the smoke test failed",
+                            alias_at_start
+                                .as_ref()
+                                .map(|a| format!(" (version {})", a.version))
+                                .unwrap_or_default()
+                        ),
+                    );
+                }
+                (Some(alias), _) => {
+                    alias::point(&lambda, alias, alias_at_start.as_ref(), &version).await?
+                }
+                (None, _) => {}
+            }
+        } else if smoke.is_some() {
+            status(
+                "Skipped",
+                "the smoke test: no version is published (pass --alias or --publish)",
+            );
         }
         remote = Some(settled);
+    } else if smoke.is_some() {
+        status("Skipped", "the smoke test (--dry-run)");
     }
     if let Some(auth) = args.setup.url {
         let url = lambda
@@ -83,7 +118,15 @@ pub async fn deploy(
         zip: zip_path.to_path_buf(),
         code_sha256: zip.code_sha256.clone(),
         version,
-        alias: args.alias.clone().filter(|_| changes),
+        alias: args.alias.clone().filter(|_| alias_moved),
+        alias_kept: match &args.alias {
+            Some(name) if changes && !alias_moved => Some(AliasKept {
+                name: name.clone(),
+                version: alias_at_start.map(|a| a.version),
+            }),
+            _ => None,
+        },
+        smoke: smoked,
         bytes_uploaded: code_bytes(&api_calls),
         api_calls,
         seconds: 0.0,
@@ -239,25 +282,47 @@ fn check_code(settled: &Remote, function: &str, zip: &CheckedZip) -> Result<()> 
     Ok(())
 }
 
-/// PublishVersion (checked to hold the zip), then the alias; returns the version.
+/// PublishVersion, checked to hold the zip; returns the version.
 ///
 /// Rerun-safe: an unchanged $LATEST is still published (Lambda returns the existing version
 /// when nothing changed), so a run that died before publishing is completed.
-async fn publish(
-    lambda: &Lambda<'_>,
-    args: &Args,
-    settled: &Remote,
-    zip: &CheckedZip,
-    alias_at_start: Option<&AliasState>,
-) -> Result<String> {
+async fn publish(lambda: &Lambda<'_>, settled: &Remote, zip: &CheckedZip) -> Result<String> {
     let function = lambda.function;
     let (version, code_sha256) = lambda
         .publish(&zip.code_sha256, settled.revision_id.as_deref())
         .await?;
     check_published(function, &version, code_sha256.as_deref(), &zip.code_sha256)?;
     status("Published", format!("{function} version {version}"));
-    if let Some(name) = &args.alias {
-        alias::point(lambda, name, alias_at_start, &version).await?;
-    }
     Ok(version)
+}
+
+/// Invokes `version` with the smoke event; a failed call is a failed smoke test.
+async fn smoke_test(
+    lambda: &Lambda<'_>,
+    test: &SmokeTest,
+    version: &str,
+    settled: &Remote,
+) -> SmokeResult {
+    let function = lambda.function;
+    status(
+        "Smoke-testing",
+        format!("{function}:{version} with {}", test.event_path.display()),
+    );
+    // Lambda's default timeout when the function reports none.
+    let timeout = std::time::Duration::from_secs(settled.settings.timeout_s.unwrap_or(3).into());
+    let answer = lambda
+        .invoke(version, &test.event, super::timeouts::smoke(timeout))
+        .await;
+    let result = match &answer {
+        Ok(answer) => smoke::verdict(test, version, Ok(answer)),
+        Err(error) => smoke::verdict(test, version, Err(&format!("{error:#}"))),
+    };
+    match &result.failure {
+        None => status("Passed", format!("the smoke test of {function}:{version}")),
+        Some(why) => status(
+            "Failed",
+            format!("the smoke test of {function}:{version}: {why}"),
+        ),
+    }
+    result
 }

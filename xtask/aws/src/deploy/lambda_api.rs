@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{Architecture, FunctionCode, LogType, Runtime};
 use aws_sdk_lambda::Client;
 use xtask::deploy::Operation;
 use xtask::lambda::{Arch, BOOTSTRAP};
@@ -18,6 +18,7 @@ use super::alias::AliasState;
 use super::aws::{raw_failure, upload_timeouts};
 use super::errors::{classify, explain, ApiFailure, CallContext};
 use super::plan::Remote;
+use super::smoke::InvokeAnswer;
 
 /// A call's result; a failure comes classified, for the caller to act on, and explained.
 pub type Attempt<T> = std::result::Result<T, (ApiFailure, anyhow::Error)>;
@@ -214,6 +215,7 @@ impl<'a> Lambda<'a> {
             Ok(out) => Ok(Some(AliasState {
                 version: out.function_version().unwrap_or_default().to_string(),
                 revision_id: out.revision_id().map(str::to_string),
+                description: out.description().unwrap_or_default().to_string(),
             })),
             Err(err) => match self.fail(Operation::GetAlias, err) {
                 (ApiFailure::NotFound, _) => Ok(None),
@@ -229,12 +231,14 @@ impl<'a> Lambda<'a> {
         alias: &str,
         version: &str,
         revision: Option<&str>,
+        description: &str,
     ) -> Attempt<()> {
         self.client
             .update_alias()
             .function_name(self.function)
             .name(alias)
             .function_version(version)
+            .description(description)
             .set_revision_id(revision.map(str::to_string))
             .send()
             .await
@@ -243,16 +247,61 @@ impl<'a> Lambda<'a> {
     }
 
     /// CreateAlias at `version`, refused by Lambda if the alias exists.
-    pub async fn create_alias(&self, alias: &str, version: &str) -> Attempt<()> {
+    pub async fn create_alias(&self, alias: &str, version: &str, description: &str) -> Attempt<()> {
         self.client
             .create_alias()
             .function_name(self.function)
             .name(alias)
             .function_version(version)
+            .description(description)
             .send()
             .await
             .map(|_| ())
             .map_err(|e| self.fail(Operation::CreateAlias, e))
+    }
+}
+
+impl Lambda<'_> {
+    /// Invoke of `version` (RequestResponse, `LogType: Tail`) with `event`, in one attempt
+    /// of at most `limit`: a smoke test runs the function once.
+    pub async fn invoke(
+        &self,
+        version: &str,
+        event: &[u8],
+        limit: std::time::Duration,
+    ) -> Result<InvokeAnswer> {
+        use base64::Engine;
+        let config = aws_sdk_lambda::config::Builder::default()
+            .timeout_config(super::aws::timeouts_of(limit, limit))
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled());
+        let out = self
+            .client
+            .invoke()
+            .function_name(self.function)
+            .qualifier(version)
+            .log_type(LogType::Tail)
+            .payload(Blob::new(event))
+            .customize()
+            .config_override(config)
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::Invoke, e).1)?;
+        let log_tail = out.log_result().map(|log| {
+            base64::engine::general_purpose::STANDARD
+                .decode(log)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_else(|_| format!("(LogResult is not base64: {log})"))
+        });
+        Ok(InvokeAnswer {
+            status: u16::try_from(out.status_code()).unwrap_or(0),
+            function_error: out.function_error().map(str::to_string),
+            payload: out
+                .payload()
+                .map(|p| p.as_ref().to_vec())
+                .unwrap_or_default(),
+            log_tail,
+            executed_version: out.executed_version().map(str::to_string),
+        })
     }
 }
 

@@ -4,7 +4,8 @@
 //! - `command`: settings, the zip, the output; `preflight`: the checks before any request
 //!   (names, retry variables, `step_summary`, the file CI reads);
 //! - `flow`: the deploy's steps against Lambda; `wait`: polling and conflicts, bounded;
-//!   `alias`: moving the alias, guarded by its RevisionId;
+//!   `alias`: moving the alias, guarded by its RevisionId, recording where it came from;
+//!   `smoke`: the published version's smoke test before the alias moves;
 //! - `plan` and `errors`: every decision and every failure message, as pure functions;
 //! - `lambda_api`: the calls, one method each; `aws`: the SDK's configuration and meter;
 //!   `credentials`: profiles and credential resolution; `timeouts`: every time limit;
@@ -27,6 +28,7 @@ mod preflight;
 pub mod report;
 pub mod role;
 mod setup;
+pub mod smoke;
 pub mod step_summary;
 pub mod timeouts;
 pub mod url;

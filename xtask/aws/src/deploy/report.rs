@@ -6,6 +6,7 @@ use serde::Serialize;
 use xtask::lambda::Arch;
 
 use super::setup::Setup;
+use super::smoke::SmokeResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -31,6 +32,23 @@ impl std::fmt::Display for DeployOutcome {
             DeployOutcome::WouldCreate => "dry run (would create the function)",
             DeployOutcome::Configured => "settings updated (code unchanged)",
         })
+    }
+}
+
+/// An alias left where it was because the smoke test failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AliasKept {
+    pub name: String,
+    /// Its version (`None`: the alias does not exist yet).
+    pub version: Option<String>,
+}
+
+impl std::fmt::Display for AliasKept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.version {
+            Some(version) => write!(f, "{} (still at version {version})", self.name),
+            None => write!(f, "{} (not created)", self.name),
+        }
     }
 }
 
@@ -65,7 +83,12 @@ pub struct Report {
     pub code_sha256: String,
     /// `$LATEST`, or the number PublishVersion returned.
     pub version: String,
+    /// The alias, when it points at `version` now.
     pub alias: Option<String>,
+    /// The alias the failed smoke test kept from moving, and where it still points.
+    pub alias_kept: Option<AliasKept>,
+    /// `--smoke-event`'s result, when it ran.
+    pub smoke: Option<SmokeResult>,
     /// Bytes of code sent: the bodies of UpdateFunctionCode and CreateFunction requests (the
     /// zip, base64 in JSON), every attempt counted. `api_calls` has every request's size.
     pub bytes_uploaded: u64,
@@ -91,6 +114,10 @@ impl Report {
         if let Some(alias) = &self.alias {
             out.push_str(&format!("alias:       {alias} -> {}\n", self.version));
         }
+        if let Some(smoke) = &self.smoke {
+            let kept = self.alias_kept.as_ref().map(ToString::to_string);
+            out.push_str(&smoke.human(kept.as_deref()));
+        }
         out.push_str(&self.setup.human());
         out.push_str(&format!(
             "CodeSha256:  {}\nuploaded:    {} bytes\nAPI calls:   {} ({})\ntime:        {:.2} s\n",
@@ -109,24 +136,31 @@ impl Report {
 
     /// For `$GITHUB_STEP_SUMMARY`.
     pub fn markdown(&self) -> String {
-        format!(
+        let (smoke_row, smoke_details) = self
+            .smoke
+            .as_ref()
+            .map(SmokeResult::markdown)
+            .unwrap_or_default();
+        let table = format!(
             "### Lambda deploy: `{}`\n\n| | |\n|---|---|\n| outcome | {} |\n| version | `{}` |\n\
              | alias | {} |\n| architecture | {} |\n| CodeSha256 | `{}` |\n| uploaded | {} bytes |\n\
-             | API calls | {} |\n| time | {:.2} s |\n{}\n",
+             | API calls | {} |\n| time | {:.2} s |\n{}{smoke_row}",
             self.function,
             self.outcome,
             self.version,
-            self.alias
-                .as_deref()
-                .map(|a| format!("`{a}`"))
-                .unwrap_or_else(|| "-".into()),
+            match (&self.alias, &self.alias_kept) {
+                (Some(alias), _) => format!("`{alias}`"),
+                (None, Some(kept)) => format!("`{kept}`, not moved"),
+                (None, None) => "-".into(),
+            },
             self.arch,
             self.code_sha256,
             self.bytes_uploaded,
             self.api_calls.len(),
             self.seconds,
             self.setup.markdown_rows()
-        )
+        );
+        format!("{table}\n{smoke_details}")
     }
 }
 
@@ -145,6 +179,8 @@ mod tests {
             code_sha256: "abc=".into(),
             version: "3".into(),
             alias: Some("live".into()),
+            alias_kept: None,
+            smoke: None,
             bytes_uploaded: 0,
             api_calls: vec![ApiCall {
                 operation: "GetFunction".into(),

@@ -35,6 +35,15 @@ pub const UPDATE: Duration = Duration::from_secs(300);
 /// sends deploy waits (polling GetFunction) until the other update is over.
 pub const CONFLICT_UPLOADS: u32 = 3;
 
+/// Lambda's limit on a function's init phase (an Invoke after a publish is a cold start).
+pub const INIT: Duration = Duration::from_secs(10);
+
+/// The smoke test's Invoke of a function with a timeout of `function_timeout`: a cold start,
+/// the function's own limit, and a call's worth of network on top.
+pub fn smoke(function_timeout: Duration) -> Duration {
+    INIT + function_timeout + CALL_ATTEMPT
+}
+
 /// The request body of an upload of `zip_bytes`: the zip in base64, inside JSON.
 pub fn upload_body(zip_bytes: u64) -> u64 {
     zip_bytes.div_ceil(3) * 4

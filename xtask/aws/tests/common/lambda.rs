@@ -47,6 +47,14 @@ fn function_name(segment: &str) -> String {
     }
 }
 
+/// The function a request's path is about.
+pub fn function_of(path: &str) -> String {
+    segments(path)
+        .get(2)
+        .map(|s| function_name(s))
+        .unwrap_or_default()
+}
+
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or(Value::Null)
 }

@@ -1,6 +1,7 @@
 //! A fault-injecting HTTP proxy in front of moto: moto never throttles and ignores RevisionId,
 //! so the tests make those answers here, N times for a chosen Lambda operation, then forward.
-//! On every request it also plays what real Lambda does and moto does not (`lambda.rs`).
+//! On every request it also plays what real Lambda does and moto does not (`lambda.rs`), and
+//! it answers Invoke by running the uploaded zip (`invoke.rs`).
 //!
 //! hyper serves the SDK (keep-alive, chunked bodies, `Expect`) and the xtask's hyper client
 //! forwards to moto.
@@ -18,6 +19,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 
+use super::invoke::Functions;
 use super::lambda::Lambda;
 
 /// What to do instead of (or on top of) forwarding.
@@ -57,6 +59,8 @@ struct State {
     seen: Mutex<Vec<Seen>>,
     rules: Mutex<Vec<Rule>>,
     lambda: Mutex<Lambda>,
+    /// The uploaded zips, run for Invoke.
+    functions: Functions,
     /// Held requests go on once this is true.
     released: watch::Sender<bool>,
 }
@@ -77,6 +81,7 @@ impl Proxy {
             seen: Mutex::default(),
             rules: Mutex::default(),
             lambda: Mutex::default(),
+            functions: Functions::default(),
             released: watch::Sender::new(false),
         });
         let (stop, stopped) = oneshot::channel();
@@ -187,6 +192,7 @@ pub fn operation_of(method: &str, path: &str) -> &'static str {
         ("POST", [_, "functions", _, "url"]) => "CreateFunctionUrlConfig",
         ("GET", [_, "functions", _, "policy"]) => "GetPolicy",
         ("POST", [_, "functions", _, "policy"]) => "AddPermission",
+        ("POST", [_, "functions", _, "invocations"]) => "Invoke",
         _ => "Other",
     }
 }
@@ -321,6 +327,13 @@ async fn handle(
     if let Some((status, kind, message)) = refused {
         return Ok(lambda_error(status, kind, &message));
     }
+    if operation == "Invoke" {
+        return Ok(state
+            .functions
+            .invoke(upstream, &path, &parts.headers, body)
+            .await);
+    }
+    state.functions.keep_zip(operation, &body);
     let request_body = body.clone();
 
     let mut forward = Request::builder().method(parts.method).uri(&path);
@@ -356,7 +369,7 @@ async fn handle(
 }
 
 /// An error answer as Lambda sends it.
-fn lambda_error(status: u16, kind: &str, message: &str) -> Response<Full<Bytes>> {
+pub fn lambda_error(status: u16, kind: &str, message: &str) -> Response<Full<Bytes>> {
     let origin = if status >= 500 { "Service" } else { "User" };
     let body = serde_json::json!({"Type": origin, "message": message}).to_string();
     Response::builder()
