@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{build, deploy, dev, iam_policy, invoke, verify, watch};
+use crate::{build, deploy, dev, iam_policy, invoke, rollback, verify, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +41,8 @@ pub enum Command {
     Bench(dev::bench::Args),
     // Its help is on `deploy::Args`, which `xtask-aws` parses too.
     Deploy(deploy::Args),
+    // Its help is on `rollback::Args`, which `xtask-aws` parses too.
+    Rollback(rollback::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
     /// Install a Debian package unless it is installed, as `test` installs qemu-user: with
@@ -59,6 +61,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test(args) => dev::test::run(args),
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|never| match never {}),
+        Command::Rollback(args) => rollback::run(args).map(|never| match never {}),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
         Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };

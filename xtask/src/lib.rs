@@ -11,6 +11,7 @@ pub mod dev;
 pub(crate) mod iam_policy;
 pub(crate) mod invoke;
 pub mod lambda;
+pub mod rollback;
 pub mod util;
 pub mod verify;
 pub(crate) mod watch;

@@ -12,21 +12,23 @@ use xtask::cli::Cli;
 use xtask::dev::moto::{isolate_aws_env, MotoServer};
 
 #[test]
-fn deploy_help_is_answered_without_building_xtask_aws() {
-    // A build would fail: `--help` must not need one.
-    let out = run(xtask().args(["deploy", "--help"]).env("CARGO", "false"));
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let expected = Cli::try_parse_from(["cargo xtask", "deploy", "--help"])
-        .unwrap_err()
-        .render()
-        .to_string();
-    let help = text(&out.stdout);
-    assert_eq!(help, expected);
-    assert!(
-        help.contains("Usage: cargo xtask deploy [OPTIONS]"),
-        "{help}"
-    );
-    assert!(help.contains("--function-name <NAME>"), "{help}");
+fn help_is_answered_without_building_xtask_aws() {
+    for command in ["deploy", "rollback"] {
+        // A build would fail: `--help` must not need one.
+        let out = run(xtask().args([command, "--help"]).env("CARGO", "false"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let expected = Cli::try_parse_from(["cargo xtask", command, "--help"])
+            .unwrap_err()
+            .render()
+            .to_string();
+        let help = text(&out.stdout);
+        assert_eq!(help, expected);
+        assert!(
+            help.contains(&format!("Usage: cargo xtask {command} [OPTIONS]")),
+            "{help}"
+        );
+        assert!(help.contains("--function-name <NAME>"), "{help}");
+    }
 }
 
 #[test]
@@ -98,6 +100,26 @@ fn deploy_and_bench_deploy_run_in_xtask_aws() {
     assert_eq!(
         report["code_sha256"],
         xtask::lambda::code_sha256(&std::fs::read(&zip).unwrap()).as_str()
+    );
+
+    // rollback is handed over the same way.
+    let mut rollback = xtask();
+    prebuilt_xtask_aws(&mut rollback).args([
+        "rollback",
+        "--endpoint-url",
+        &moto.endpoint(),
+        "--function-name",
+        "forwarded",
+        "--alias",
+        "live",
+    ]);
+    isolate_aws_env(&mut rollback, dir.path());
+    let rollback = run(&mut rollback);
+    assert_eq!(rollback.status.code(), Some(1));
+    let stderr = text(&rollback.stderr);
+    assert!(
+        stderr.contains("alias live of forwarded does not exist"),
+        "{stderr}"
     );
 
     let bench = run(prebuilt_xtask_aws(&mut xtask()).args(["bench", "deploy"]));

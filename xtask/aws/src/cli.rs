@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::dev::bench::{self, Bench};
 
-use crate::{deploy, dev};
+use crate::{deploy, dev, rollback};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     // Its help is on `deploy::Args`, shared with `cargo xtask`.
     Deploy(xtask::deploy::Args),
+    // Its help is on `rollback::Args`, shared with `cargo xtask`.
+    Rollback(xtask::rollback::Args),
     /// Benchmarks; `bench deploy` runs here, the others as in `cargo xtask bench`.
     Bench(bench::Args),
 }
@@ -34,6 +36,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     xtask::cli::exit_code(match cli.command {
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Rollback(args) => rollback::run(args).map(|_| ExitCode::SUCCESS),
         Command::Bench(bench::Args {
             which: Bench::Deploy,
         }) => dev::bench::run().map(|_| ExitCode::SUCCESS),

@@ -14,6 +14,9 @@ mod hardening;
 // The smoke test before the alias moves.
 #[path = "deploy/smoke.rs"]
 mod smoke;
+// `cargo xtask rollback`, which undoes what the deploys here did.
+#[path = "deploy/rollback.rs"]
+mod rollback;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -146,6 +146,24 @@ impl<'a> Lambda<'a> {
         }
     }
 
+    /// GetFunction of one published version; `None` when it does not exist.
+    pub async fn get_version(&self, version: &str) -> Result<Option<Remote>> {
+        match self
+            .client
+            .get_function()
+            .function_name(self.function)
+            .qualifier(version)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.configuration().map(|c| remote_from!(self.function, c))),
+            Err(err) => match self.fail(Operation::GetFunction, err) {
+                (ApiFailure::NotFound, _) => Ok(None),
+                (_, error) => Err(error),
+            },
+        }
+    }
+
     /// GetFunction again, for polling. (Not GetFunctionConfiguration: one IAM action fewer.)
     pub async fn refresh(&self) -> Result<Remote> {
         match self.get().await? {

@@ -1,0 +1,145 @@
+//! `cargo xtask rollback`: the alias back to the version the last deploy moved it from (read
+//! from its description, see `deploy::alias::Record`), or to `--to`; guarded by the alias's
+//! RevisionId. `plan` decides, this file reads and writes.
+
+pub mod plan;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use xtask::lambda::names::{check_alias, check_endpoint_url, check_region, check_retry_env};
+use xtask::rollback::Args;
+use xtask::util::runtime;
+use xtask::util::status::status;
+use xtask::workspace::metadata;
+
+use crate::deploy::alias::Record;
+use crate::deploy::aws::{client, Meter};
+use crate::deploy::errors::ApiFailure;
+use crate::deploy::lambda_api::Lambda;
+use plan::{plan, Rollback};
+
+/// What the rollback did (or, with `--dry-run`, would do).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub function: String,
+    pub alias: String,
+    /// The version the alias pointed to, and the one it points to now (or would).
+    pub from: String,
+    pub to: String,
+    pub changed: bool,
+    pub dry_run: bool,
+}
+
+impl Report {
+    fn human(&self) -> String {
+        let target = format!("{}:{}", self.function, self.alias);
+        match (self.changed, self.dry_run, self.from == self.to) {
+            (_, _, true) => format!(
+                "{target} already points to version {}: nothing to do\n",
+                self.to
+            ),
+            (false, true, _) => format!(
+                "{target} would go back from version {} to version {} (dry run: nothing changed)\n",
+                self.from, self.to
+            ),
+            _ => format!(
+                "{target} rolled back from version {} to version {}\n",
+                self.from, self.to
+            ),
+        }
+    }
+}
+
+fn env(var: &str) -> Option<String> {
+    std::env::var_os(var).map(|v| v.to_string_lossy().into_owned())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let target = metadata::target(args.function_name.as_deref(), None)?;
+    let function_ref = xtask::lambda::names::parse_function(&target.function_name)?;
+    check_alias(&args.alias)?;
+    if let Some(region) = &args.region {
+        check_region(region)?;
+    }
+    if let Some(url) = &args.endpoint_url {
+        check_endpoint_url(url)?;
+    }
+    check_retry_env(
+        env("AWS_MAX_ATTEMPTS").as_deref(),
+        env("AWS_RETRY_MODE").as_deref(),
+    )?;
+    let function = function_ref.name.clone();
+    let runtime = runtime::current_thread("the AWS SDK")?;
+    let report = runtime.block_on(async {
+        let (client, iam, endpoint) = client(
+            args.region.as_deref(),
+            args.profile.as_deref(),
+            args.endpoint_url.as_deref(),
+            &function_ref,
+            &Meter::default(),
+        )
+        .await?;
+        let lambda = Lambda::new(client, iam, endpoint, &function);
+        roll_back(&lambda, &args).await
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.human());
+    }
+    Ok(())
+}
+
+async fn roll_back(lambda: &Lambda<'_>, args: &Args) -> Result<Report> {
+    let function = lambda.function;
+    let alias = args.alias.as_str();
+    let current = lambda.get_alias(alias).await?;
+    let report = |from: &str, to: &str, changed: bool| Report {
+        function: function.to_string(),
+        alias: alias.to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        changed,
+        dry_run: args.dry_run,
+    };
+    let Some(Rollback {
+        from,
+        to,
+        revision_id,
+    }) = plan(function, alias, current.as_ref(), args.to.as_deref())?
+    else {
+        let here = current.map(|c| c.version).unwrap_or_default();
+        status("Unchanged", format!("{function}:{alias} -> {here}"));
+        return Ok(report(&here, &here, false));
+    };
+    if lambda.get_version(&to).await?.is_none() {
+        bail!("version {to} of {function} does not exist; nothing changed");
+    }
+    if args.dry_run {
+        status(
+            "Skipped",
+            format!("moving {function}:{alias} from version {from} to {to} (--dry-run)"),
+        );
+        return Ok(report(&from, &to, false));
+    }
+    let record = Record::RolledBack { from: from.clone() };
+    match lambda
+        .update_alias(alias, &to, revision_id.as_deref(), &record.description())
+        .await
+    {
+        Ok(()) => {}
+        Err((ApiFailure::StaleRevision | ApiFailure::NotFound, _)) => {
+            let now = match lambda.get_alias(alias).await.ok().flatten() {
+                Some(now) => format!("it now points to version {}", now.version),
+                None => "it no longer exists".to_string(),
+            };
+            bail!(
+                "alias {alias} of {function} moved while rolling back (it pointed to version \
+                 {from}; {now}): nothing changed; look at what moved it, then rerun"
+            );
+        }
+        Err((_, error)) => return Err(error),
+    }
+    status("Rolled back", format!("{function}:{alias} {from} -> {to}"));
+    Ok(report(&from, &to, true))
+}
