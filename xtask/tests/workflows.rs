@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use clap::Parser;
+use common::{built_zip, run, text, xtask};
 use serde_json::{json, Value};
 use xtask::cli::Cli;
 use xtask::dev::apt;
@@ -788,6 +789,39 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
     let (credentials_at, _) = step_using(deploy, "aws-actions/configure-aws-credentials")
         .expect("the deploy job gets AWS credentials through OIDC");
     assert!(download_at < credentials_at && credentials_at < deploy_at);
+}
+
+/// The deploy moves `live` only after the repository's smoke test, whose expected answer is
+/// what the shipped bootstrap answers to its event.
+#[test]
+fn the_deploy_moves_live_only_after_the_smoke_test_the_bootstrap_passes() {
+    let ci = ci();
+    let calls = xtask_calls(&ci.name, &ci.doc);
+    let deploy = calls
+        .iter()
+        .find(|c| c.subcommand() == "deploy")
+        .expect("cargo xtask deploy");
+    assert_eq!(deploy.flag("--alias"), Some("live"));
+    let root = xtask::workspace::project_root();
+    let event = root.join(deploy.flag("--smoke-event").expect("--smoke-event"));
+    let expect = root.join(deploy.flag("--smoke-expect").expect("--smoke-expect"));
+    let expected: Value = serde_json::from_slice(&std::fs::read(&expect).unwrap()).unwrap();
+
+    let out = run(xtask()
+        .args(["invoke", "--zip"])
+        .arg(built_zip("x86_64"))
+        .arg("--data-file")
+        .arg(&event));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the bootstrap answers JSON ({e}): {}", text(&out.stdout)));
+    assert_eq!(
+        answer,
+        expected,
+        "{} is not what the bootstrap answers to {}",
+        expect.display(),
+        event.display()
+    );
 }
 
 #[test]
