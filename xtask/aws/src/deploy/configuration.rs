@@ -3,7 +3,6 @@
 //! (guarded by RevisionId) when they differ. The decisions are `xtask::lambda::settings`'.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
@@ -15,9 +14,8 @@ use xtask::lambda::settings::{self, Current, Declared};
 use xtask::util::status::status;
 
 use super::errors::ApiFailure;
-use super::lambda_api::Lambda;
-use super::plan::{backoff, Remote};
-use super::timeouts::UPDATE as CONFLICT_BUDGET;
+use super::lambda_api::{Attempt, Lambda};
+use super::plan::Remote;
 
 /// [`Current`] from anything shaped like a FunctionConfiguration (GetFunction's, or the answer
 /// of CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration).
@@ -140,61 +138,41 @@ pub async fn apply(
         return Ok((changes, None));
     }
     let want = settings::desired(declared, &remote.settings);
-    let updated = lambda
-        .update_configuration(declared, &want, remote.revision_id.as_deref())
-        .await?;
+    let revision = remote.revision_id.as_deref();
+    let updated = super::wait::on_conflict(lambda, "the settings", || {
+        lambda.update_configuration(declared, &want, revision)
+    })
+    .await?;
     Ok((changes, Some(updated)))
 }
 
 impl Lambda<'_> {
-    /// UpdateFunctionConfiguration, retried while another update is in progress (bounded).
+    /// UpdateFunctionConfiguration, once, guarded by `revision`; a conflict is the caller's
+    /// to wait out.
     pub async fn update_configuration(
         &self,
         declared: &Declared,
         want: &Current,
         revision: Option<&str>,
-    ) -> Result<Remote> {
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .update_function_configuration()
-                .function_name(self.function)
-                .set_memory_size(declared.memory_mb.map(|m| m as i32))
-                .set_timeout(declared.timeout_s.map(|t| t as i32))
-                .set_description(declared.description.clone())
-                .set_environment(
-                    (!declared.environment.is_empty()).then(|| environment(&want.environment)),
-                )
-                .set_logging_config(logging(declared))
-                .set_ephemeral_storage(ephemeral(declared.ephemeral_storage_mb)?)
-                .set_revision_id(revision.map(str::to_string))
-                .send()
-                .await;
-            match result {
-                Ok(out) => return Ok(super::lambda_api::remote_from!(self.function, &out)),
-                Err(err) => match self.fail(Operation::UpdateFunctionConfiguration, err) {
-                    (ApiFailure::Conflict(_), error) => {
-                        let wait = backoff(attempt);
-                        if started.elapsed() + wait > CONFLICT_BUDGET {
-                            return Err(error);
-                        }
-                        attempt += 1;
-                        status(
-                            "Waiting",
-                            format!(
-                                "another update of {} is in progress; retrying in {:.1} s",
-                                self.function,
-                                wait.as_secs_f64()
-                            ),
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                    (_, error) => return Err(error),
-                },
-            }
-        }
+    ) -> Attempt<Remote> {
+        let storage = ephemeral(declared.ephemeral_storage_mb)
+            .map_err(|e| (ApiFailure::Other(e.to_string()), e))?;
+        self.client
+            .update_function_configuration()
+            .function_name(self.function)
+            .set_memory_size(declared.memory_mb.map(|m| m as i32))
+            .set_timeout(declared.timeout_s.map(|t| t as i32))
+            .set_description(declared.description.clone())
+            .set_environment(
+                (!declared.environment.is_empty()).then(|| environment(&want.environment)),
+            )
+            .set_logging_config(logging(declared))
+            .set_ephemeral_storage(storage)
+            .set_revision_id(revision.map(str::to_string))
+            .send()
+            .await
+            .map(|out| super::lambda_api::remote_from!(self.function, &out))
+            .map_err(|err| self.fail(Operation::UpdateFunctionConfiguration, err))
     }
 }
 

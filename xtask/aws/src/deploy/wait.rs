@@ -1,6 +1,6 @@
 //! Waiting on Lambda, bounded and with progress on stderr: while an update is applied (ours or
-//! another's), and before sending the zip again after a conflict, so a busy function never
-//! gets the zip re-uploaded in a tight loop.
+//! another's), and before sending an update again after a conflict, so a busy function never
+//! gets the zip (or its settings) sent again in a tight loop.
 
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
 use super::errors::ApiFailure;
-use super::lambda_api::Lambda;
+use super::lambda_api::{Attempt, Lambda};
 use super::plan::{backoff, in_progress, Remote};
 use super::timeouts::{CONFLICT_UPLOADS, UPDATE};
 
@@ -59,20 +59,31 @@ pub async fn upload(
     revision: Option<&str>,
     dry_run: bool,
 ) -> Result<Remote> {
+    on_conflict(lambda, "the zip", || lambda.update(zip, revision, dry_run)).await
+}
+
+/// Sends an update of `what` (the zip, the settings) with `send`; while another update is in
+/// progress (409), waits for it to end before sending again, at most [`CONFLICT_UPLOADS`]
+/// times in all.
+pub async fn on_conflict<F, Fut>(lambda: &Lambda<'_>, what: &str, mut send: F) -> Result<Remote>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Attempt<Remote>>,
+{
     let function = lambda.function;
-    let mut uploads = 0;
+    let mut sends = 0;
     loop {
-        uploads += 1;
-        let (failure, error) = match lambda.update(zip, revision, dry_run).await {
+        sends += 1;
+        let (failure, error) = match send().await {
             Ok(updated) => return Ok(updated),
             Err(failed) => failed,
         };
         let ApiFailure::Conflict(reason) = failure else {
             return Err(error);
         };
-        if uploads >= CONFLICT_UPLOADS {
+        if sends >= CONFLICT_UPLOADS {
             bail!(
-                "another update kept {function} busy: the zip was sent {uploads} times, each \
+                "another update kept {function} busy: {what} went out {sends} times, each \
                  time once the update before had ended, and each time Lambda answered that \
                  another was in progress ({reason}); find what keeps updating the function, \
                  then deploy again"
@@ -81,12 +92,12 @@ pub async fn upload(
         status(
             "Waiting",
             format!(
-                "another update of {function} is in progress; uploading again once it ended \
-                 (upload {} of at most {CONFLICT_UPLOADS})",
-                uploads + 1
+                "another update of {function} is in progress; sending {what} again once it \
+                 ended (attempt {} of at most {CONFLICT_UPLOADS})",
+                sends + 1
             ),
         );
-        tokio::time::sleep(backoff(uploads - 1)).await;
+        tokio::time::sleep(backoff(sends - 1)).await;
         let remote = lambda.refresh().await?;
         until_idle(lambda, remote).await?;
     }

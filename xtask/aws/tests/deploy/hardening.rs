@@ -368,6 +368,46 @@ fn a_conflict_waits_for_the_other_update_before_uploading_again() {
 }
 
 #[test]
+fn settings_wait_out_a_conflict_as_the_zip_does_and_give_up_as_it_does() {
+    let aws = Aws::with_echo();
+    let conflict = Fault::Error(
+        409,
+        "ResourceConflictException",
+        "An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo",
+    );
+    aws.proxy
+        .fail("UpdateFunctionConfiguration", 1, conflict.clone());
+    let out = aws.deploy_built(&["--memory", "512", "--json"]);
+    let stderr = out.stderr.clone();
+    let report = out.success();
+    assert_eq!(report["settings"][0]["to"], "512", "{report}");
+    assert_eq!(aws.remote("echo").memory_size(), Some(512));
+    assert_eq!(aws.proxy.count("UpdateFunctionConfiguration"), 2);
+    assert!(
+        stderr.contains("sending the settings again once it ended"),
+        "{stderr}"
+    );
+    // Between the two sends, a look at the function.
+    let ops = aws.proxy.operations();
+    let first = ops
+        .iter()
+        .position(|o| *o == "UpdateFunctionConfiguration")
+        .unwrap();
+    assert_eq!(ops[first + 1], "GetFunction", "{ops:?}");
+
+    aws.proxy
+        .fail("UpdateFunctionConfiguration", 1000, conflict);
+    aws.proxy.clear();
+    let err = aws.deploy_built(&["--memory", "1024"]).failure();
+    assert!(
+        err.contains("another update kept echo busy: the settings went out 3 times"),
+        "{err}"
+    );
+    assert_eq!(aws.proxy.count("UpdateFunctionConfiguration"), 3);
+    assert_eq!(aws.proxy.count("UpdateFunctionCode"), 0);
+}
+
+#[test]
 fn a_conflict_that_never_ends_uploads_the_zip_a_bounded_number_of_times() {
     let aws = Aws::with_echo();
     aws.proxy.fail(
