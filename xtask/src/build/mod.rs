@@ -114,7 +114,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
             );
             let zip = bootstrap_zip::zip_bootstrap(&binary, level)?;
             // The same check invoke and deploy apply, before the zip is on disk.
-            verify::check_zip(&zip_path, zip.clone(), arch)?;
+            let zip = verify::check_zip(&zip_path, zip, arch)?.bytes;
             write_atomically(&zip_path, &zip)?;
             let stamp = Stamp {
                 binary_sha256: binary_sha256.clone(),
