@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::aws_args::AwsArgs;
 use super::setup_args::{SettingsArgs, SetupArgs};
 use crate::lambda::Arch;
 
@@ -21,16 +22,8 @@ pub struct Args {
     /// Architecture of the artifact [default: `[package.metadata.lambda] arch`, else x86_64].
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
-    /// AWS region (default: AWS_REGION, then the profile's region).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Named profile from ~/.aws/config (SSO, assume-role, credential_process, ...); as
-    /// with the AWS CLI, it wins over keys in the environment.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Send requests here instead of AWS (LocalStack, moto). AWS_ENDPOINT_URL works too.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Publish a version of exactly the uploaded code (PublishVersion with its CodeSha256).
     #[arg(long)]
     pub publish: bool,

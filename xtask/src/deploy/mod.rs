@@ -6,6 +6,7 @@
 //! operations deploy calls, which `iam-policy` turns into the deploying role's permissions.
 
 mod args;
+mod aws_args;
 mod operations;
 mod setup_args;
 
@@ -14,6 +15,7 @@ use std::convert::Infallible;
 use anyhow::Result;
 
 pub use args::Args;
+pub use aws_args::AwsArgs;
 pub use operations::Operation;
 pub use setup_args::{default_role_name, SettingsArgs, SetupArgs, UrlAuth};
 

@@ -38,16 +38,8 @@ pub struct Args {
     /// Say what would change, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// AWS region (default: AWS_REGION, then the profile's region).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Named profile from ~/.aws/config; as with the AWS CLI, it wins over keys in the
-    /// environment.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Send requests here instead of AWS (LocalStack, moto).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: crate::deploy::AwsArgs,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,

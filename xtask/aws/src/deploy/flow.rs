@@ -142,9 +142,9 @@ async fn connect<'a>(
     meter: &Meter,
 ) -> Result<Lambda<'a>> {
     let (client, iam, endpoint) = client(
-        args.region.as_deref(),
-        args.profile.as_deref(),
-        args.endpoint_url.as_deref(),
+        args.aws.region.as_deref(),
+        args.aws.profile.as_deref(),
+        args.aws.endpoint_url.as_deref(),
         target,
         meter,
     )

@@ -24,7 +24,7 @@ pub mod errors;
 mod flow;
 pub mod lambda_api;
 pub mod plan;
-mod preflight;
+pub mod preflight;
 pub mod report;
 pub mod role;
 mod setup;

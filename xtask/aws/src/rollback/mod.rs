@@ -6,7 +6,7 @@ pub mod plan;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use xtask::lambda::names::{check_alias, check_endpoint_url, check_region, check_retry_env};
+use xtask::lambda::names::check_alias;
 use xtask::rollback::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
@@ -16,6 +16,7 @@ use crate::deploy::alias::Record;
 use crate::deploy::aws::{client, Meter};
 use crate::deploy::errors::ApiFailure;
 use crate::deploy::lambda_api::Lambda;
+use crate::deploy::preflight::check_connection;
 use plan::{plan, Rollback};
 
 /// What the rollback did (or, with `--dry-run`, would do).
@@ -50,31 +51,18 @@ impl Report {
     }
 }
 
-fn env(var: &str) -> Option<String> {
-    std::env::var_os(var).map(|v| v.to_string_lossy().into_owned())
-}
-
 pub fn run(args: Args) -> Result<()> {
     let target = metadata::target(args.function_name.as_deref(), None)?;
     let function_ref = xtask::lambda::names::parse_function(&target.function_name)?;
     check_alias(&args.alias)?;
-    if let Some(region) = &args.region {
-        check_region(region)?;
-    }
-    if let Some(url) = &args.endpoint_url {
-        check_endpoint_url(url)?;
-    }
-    check_retry_env(
-        env("AWS_MAX_ATTEMPTS").as_deref(),
-        env("AWS_RETRY_MODE").as_deref(),
-    )?;
+    check_connection(&args.aws)?;
     let function = function_ref.name.clone();
     let runtime = runtime::current_thread("the AWS SDK")?;
     let report = runtime.block_on(async {
         let (client, iam, endpoint) = client(
-            args.region.as_deref(),
-            args.profile.as_deref(),
-            args.endpoint_url.as_deref(),
+            args.aws.region.as_deref(),
+            args.aws.profile.as_deref(),
+            args.aws.endpoint_url.as_deref(),
             &function_ref,
             &Meter::default(),
         )
