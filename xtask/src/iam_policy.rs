@@ -14,8 +14,9 @@ use crate::deploy::Operation;
 pub const OIDC_PROVIDER: &str = "token.actions.githubusercontent.com";
 /// The audience aws-actions/configure-aws-credentials asks GitHub to put in the token.
 pub const AUDIENCE: &str = "sts.amazonaws.com";
-/// Everything `cargo xtask deploy` calls on an existing function, and nothing more: the
-/// deploy's own list of the operations it calls, without `--create`'s CreateFunction.
+/// Everything `cargo xtask deploy` (smoke test included) and `cargo xtask rollback` call on an
+/// existing function, and nothing more: their own list of the operations they call, without
+/// the one-time `--create` and `--url` calls.
 pub fn deploy_actions() -> Vec<String> {
     Operation::ALL
         .iter()

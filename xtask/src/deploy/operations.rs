@@ -1,5 +1,6 @@
-//! The Lambda API operations `deploy` calls: one list for the code that makes the calls and for
-//! the IAM policy that allows them (`cargo xtask iam-policy`), so the two cannot drift.
+//! The Lambda API operations `deploy` and `rollback` call: one list for the code that makes the
+//! calls and for the IAM policy that allows them (`cargo xtask iam-policy`, `setup-ci`), so the
+//! two cannot drift.
 //!
 //! Checked from both sides in `xtask-aws`: a unit test reads its Lambda calls from the source
 //! and compares them with this list, and the deploy tests check that every request a deploy
@@ -33,9 +34,10 @@ operations! {
     UpdateFunctionCode,
     /// `--publish` and `--alias`.
     PublishVersion,
-    /// `--alias`: its version and RevisionId before anything changes, so a move is guarded.
+    /// `--alias`: its version and RevisionId before anything changes, so a move is guarded;
+    /// `rollback`: what the alias's description records.
     GetAlias,
-    /// `--alias`, when the alias exists.
+    /// `--alias`, when the alias exists; `rollback`.
     UpdateAlias,
     /// `--alias`, when it does not.
     CreateAlias,
