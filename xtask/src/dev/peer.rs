@@ -12,6 +12,7 @@ use xshell::{cmd, Shell};
 
 use crate::dev::tools;
 use crate::util::fs::copy_tree;
+use crate::util::process::path_with;
 use crate::util::scratch::ScratchDir;
 use crate::util::status::status;
 use crate::workspace::{self, project_root};
@@ -85,32 +86,19 @@ impl Peer {
     pub fn build(&self, quiet: bool) -> Result<PathBuf> {
         let sh = Shell::new()?;
         sh.change_dir(self.workspace());
-        let path = std::env::join_paths(
-            std::iter::once(self.cargo_lambda.parent().unwrap().to_path_buf()).chain(
-                std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-            ),
-        )
-        .context("building PATH for cargo-lambda")?;
         let cargo_lambda = &self.cargo_lambda;
         let mut build = cmd!(
             sh,
             "{cargo_lambda} lambda build --release --target x86_64-unknown-linux-musl --output-format zip"
         )
-        .env("PATH", path)
+        .env("PATH", self.path()?)
         .env("CARGO_TARGET_DIR", &self.target_dir)
         .quiet();
         if quiet {
             build = build.ignore_stderr();
         }
-        // Settings meant for our build (profile overrides, flags) must not reach the peer's.
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("CARGO_PROFILE_")
-                || name.starts_with("CARGO_BUILD_")
-                || name.ends_with("RUSTFLAGS")
-            {
-                build = build.env_remove(&key);
-            }
+        for key in ours_only() {
+            build = build.env_remove(&key);
         }
         build
             .run()
@@ -124,6 +112,41 @@ impl Peer {
         }
         Ok(zip)
     }
+
+    /// `cargo lambda …` (the arguments are the caller's) in the peer's workspace, with the
+    /// same environment as [`Peer::build`]: for `cargo lambda watch`.
+    pub fn command(&self) -> Result<std::process::Command> {
+        let mut command = std::process::Command::new(&self.cargo_lambda);
+        command
+            .arg("lambda")
+            .current_dir(self.workspace())
+            .env("PATH", self.path()?)
+            .env("CARGO_TARGET_DIR", &self.target_dir);
+        for key in ours_only() {
+            command.env_remove(key);
+        }
+        Ok(command)
+    }
+
+    /// PATH with cargo-lambda's folder first (its zig is there).
+    fn path(&self) -> Result<std::ffi::OsString> {
+        let dir = self.cargo_lambda.parent().unwrap_or(Path::new("."));
+        path_with(dir).context("building PATH for cargo-lambda")
+    }
+}
+
+/// Settings in our environment meant for our build (profile overrides, flags), which must
+/// not reach the peer's.
+fn ours_only() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let name = key.to_string_lossy();
+            name.starts_with("CARGO_PROFILE_")
+                || name.starts_with("CARGO_BUILD_")
+                || name.ends_with("RUSTFLAGS")
+        })
+        .collect()
 }
 
 /// Announces and runs the peer's first build.

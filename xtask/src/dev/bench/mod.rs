@@ -4,9 +4,12 @@
 //! comparison is of the tooling, not of the handler.
 
 mod build;
+mod edit_build;
 mod first_build;
+mod group;
 mod invoke;
 mod table;
+mod watch;
 mod zip;
 
 use std::path::Path;
@@ -35,6 +38,36 @@ pub enum Bench {
     Deploy,
     /// Local invoke latency (cold init, warm invoke) against cargo-lambda's build.
     Invoke(InvokeArgs),
+    /// Edit -> first correct answer of `cargo xtask watch` beside `cargo lambda watch`
+    /// (dev profile and --release), and `cargo xtask build` after a one-line edit beside
+    /// the compile time cargo reports for it.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Edits timed on each side, in each profile (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: usize,
+    /// What to measure, comma-separated: `dev` and `release` (watch, ours and the peer's),
+    /// `build` (`cargo xtask build` after an edit vs cargo's reported compile time).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "dev,release,build"
+    )]
+    pub measure: Vec<Measure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Measure {
+    /// Both watchers in their default (dev) profile.
+    Dev,
+    /// Both watchers with `--release`.
+    Release,
+    /// `cargo xtask build` after a one-line edit.
+    Build,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
         Bench::Deploy => match crate::xtask_aws::exec()? {},
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
+        Bench::Watch(args) => watch::run(args),
     }
 }
 
