@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{build, deploy, dev, iam_policy, invoke, rollback, verify, watch};
+use crate::{build, deploy, dev, iam_policy, invoke, rollback, setup_ci, verify, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,8 @@ pub enum Command {
     Rollback(rollback::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
+    // Its help is on `setup_ci::Args`, which `xtask-aws` parses too.
+    SetupCi(setup_ci::Args),
     /// Install a Debian package unless it is installed, as `test` installs qemu-user: with
     /// apt-get as root, else through passwordless sudo. For the tests.
     #[command(hide = true)]
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Deploy(args) => deploy::run(args).map(|never| match never {}),
         Command::Rollback(args) => rollback::run(args).map(|never| match never {}),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
+        Command::SetupCi(args) => setup_ci::run(args).map(|never| match never {}),
         Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };
     exit_code(result)

@@ -1,4 +1,4 @@
-//! The commands that talk to AWS (`deploy`, `bench deploy`) run in a second binary,
+//! The commands that talk to AWS (`deploy`, `setup-ci`, `bench deploy`) run in a second binary,
 //! `xtask-aws` (package xtask/aws), so the AWS SDK and its TLS stack are compiled the first
 //! time one of them runs, not on every fresh `cargo xtask build`.
 //!
@@ -50,7 +50,10 @@ fn build(root: &Path) -> Result<PathBuf> {
     // Where a dev build puts it; only decides whether to announce a long first compile.
     let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
     if !target.join("debug").join(PACKAGE).exists() {
-        status("Compiling", "deploy's AWS SDK (first use only)");
+        status(
+            "Compiling",
+            "the AWS SDK for the commands that call AWS (first use only)",
+        );
     }
     let sh = Shell::new()?;
     sh.change_dir(root);

@@ -1,5 +1,5 @@
-//! `cargo xtask deploy` and `cargo xtask bench deploy` run in xtask-aws (xtask/aws, where the
-//! AWS SDK is compiled): this binary builds it and hands over its command line. The deploy's
+//! `cargo xtask deploy`, `rollback`, `setup-ci` and `bench deploy` run in xtask-aws (xtask/aws,
+//! where the AWS SDK is compiled): this binary builds it and hands over its command line. Their
 //! own tests are in xtask/aws/tests; these check the hand-over through the real xtask binary:
 //! the exit status, stdout and stderr are xtask-aws's, and `--help` needs no AWS SDK.
 
@@ -13,7 +13,7 @@ use xtask::dev::moto::{isolate_aws_env, MotoServer};
 
 #[test]
 fn help_is_answered_without_building_xtask_aws() {
-    for command in ["deploy", "rollback"] {
+    for command in ["deploy", "rollback", "setup-ci"] {
         // A build would fail: `--help` must not need one.
         let out = run(xtask().args([command, "--help"]).env("CARGO", "false"));
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -29,6 +29,26 @@ fn help_is_answered_without_building_xtask_aws() {
         );
         assert!(help.contains("--function-name <NAME>"), "{help}");
     }
+    let setup_ci = text(&run(xtask().args(["setup-ci", "--help"]).env("CARGO", "false")).stdout);
+    assert!(
+        setup_ci.contains("Usage: cargo xtask setup-ci [OPTIONS] --repo <OWNER/REPO>"),
+        "{setup_ci}"
+    );
+    assert!(setup_ci.contains("--environment production"), "{setup_ci}");
+}
+
+#[test]
+fn setup_ci_inputs_are_checked_before_building_xtask_aws() {
+    let out = run(xtask()
+        .args(["setup-ci", "--repo", "https://github.com/octo/echo"])
+        .args(["--function-name", "echo"])
+        .env("CARGO", "false"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error: --repo: `https://github.com/octo/echo` is a URL"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -59,7 +79,7 @@ fn prebuilt_xtask_aws(cmd: &mut std::process::Command) -> &mut std::process::Com
 
 /// One test, so the builds of xtask-aws it starts never run beside each other's exec.
 #[test]
-fn deploy_and_bench_deploy_run_in_xtask_aws() {
+fn deploy_rollback_setup_ci_and_bench_deploy_run_in_xtask_aws() {
     let moto = MotoServer::start().expect("moto starts (cargo xtask test installs it)");
     let role = moto.create_role("forwarded-role").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -120,6 +140,26 @@ fn deploy_and_bench_deploy_run_in_xtask_aws() {
     assert!(
         stderr.contains("alias live of forwarded does not exist"),
         "{stderr}"
+    );
+
+    // setup-ci too: its report on stdout.
+    let mut setup_ci = xtask();
+    prebuilt_xtask_aws(&mut setup_ci)
+        .args(["setup-ci", "--endpoint-url", &moto.endpoint()])
+        .args([
+            "--repo",
+            "octo-org/echo-lambda",
+            "--function-name",
+            "forwarded",
+        ])
+        .args(["--environment", "production", "--json"]);
+    isolate_aws_env(&mut setup_ci, dir.path());
+    let setup_ci = run(&mut setup_ci);
+    assert!(setup_ci.status.success(), "{}", text(&setup_ci.stderr));
+    let report: Value = serde_json::from_slice(&setup_ci.stdout).expect("--json prints JSON");
+    assert_eq!(
+        report["role_arn"],
+        "arn:aws:iam::123456789012:role/forwarded-deploy"
     );
 
     let bench = run(prebuilt_xtask_aws(&mut xtask()).args(["bench", "deploy"]));

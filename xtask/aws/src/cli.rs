@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::dev::bench::{self, Bench};
 
-use crate::{deploy, dev, rollback};
+use crate::{deploy, dev, rollback, setup_ci};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +29,8 @@ pub enum Command {
     Deploy(xtask::deploy::Args),
     // Its help is on `rollback::Args`, shared with `cargo xtask`.
     Rollback(xtask::rollback::Args),
+    // Its help is on `setup_ci::Args`, shared with `cargo xtask`.
+    SetupCi(xtask::setup_ci::Args),
     /// Benchmarks; `bench deploy` runs here, the others as in `cargo xtask bench`.
     Bench(bench::Args),
 }
@@ -37,6 +39,7 @@ pub fn run(cli: Cli) -> ExitCode {
     xtask::cli::exit_code(match cli.command {
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|_| ExitCode::SUCCESS),
+        Command::SetupCi(args) => setup_ci::run(args).map(|_| ExitCode::SUCCESS),
         Command::Bench(bench::Args {
             which: Bench::Deploy,
         }) => dev::bench::run().map(|_| ExitCode::SUCCESS),

@@ -129,6 +129,13 @@ pub fn target(function_name: Option<&str>, arch: Option<Arch>) -> Result<Target>
     resolve(given, arch, metadata)
 }
 
+/// The function name alone, from its flag (or environment variable), else the metadata: for
+/// commands that have no artifact, so no architecture (`setup-ci`).
+pub fn function_name(flag: Option<&str>) -> Result<String> {
+    // With an architecture given, the manifest is read only when the name is missing.
+    Ok(target(flag, Some(Arch::X86_64))?.function_name)
+}
+
 fn resolve(given: Option<&str>, arch: Option<Arch>, metadata: LambdaMetadata) -> Result<Target> {
     let function_name = given
         .map(str::to_string)

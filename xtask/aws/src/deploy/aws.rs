@@ -1,13 +1,15 @@
-//! The AWS SDK's side: configuration loaded as the AWS CLI loads it, the one HTTPS client,
-//! the [`Meter`] that counts every request, and SDK errors turned into [`RawFailure`]s.
+//! The AWS SDK's side: configuration loaded as the AWS CLI loads it (also `setup-ci`'s), the
+//! one HTTPS client, the [`Meter`] that counts every request, and SDK errors turned into
+//! [`RawFailure`]s.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
 use aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents, SharedCredentialsProvider};
 use aws_sdk_lambda::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::Client;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -87,18 +89,21 @@ pub fn upload_timeouts(zip_bytes: u64) -> TimeoutConfig {
     )
 }
 
-/// Loads configuration the way the AWS CLI does, plus the flags, with bounded timeouts;
-/// checks the function's ARN against the region; resolves credentials (an explicit
-/// `--profile` winning over keys in the environment); returns the Lambda client, an IAM client
-/// on the same configuration and credentials, and the endpoint it talks to. No request
-/// reaches AWS before it returns.
-pub async fn client(
+/// The SDK's configuration, loaded the way the AWS CLI loads it plus the flags, with bounded
+/// timeouts, and the region it resolved to (checked).
+pub struct Sdk {
+    pub config: SdkConfig,
+    pub region: String,
+}
+
+/// Loads configuration as the AWS CLI does, plus the flags: the named profile must exist, a
+/// region must be set (and well-formed, wherever it came from), and so must an endpoint URL
+/// from the environment or a profile. Sends no request.
+pub async fn configure(
     region: Option<&str>,
     profile: Option<&str>,
     endpoint_url: Option<&str>,
-    function: &FunctionRef,
-    meter: &Meter,
-) -> Result<(Client, aws_sdk_iam::Client, String)> {
+) -> Result<Sdk> {
     use aws_config::identity::IdentityCache;
 
     credentials::check_profile(profile).await?;
@@ -119,8 +124,8 @@ pub async fn client(
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let sdk = loader.load().await;
-    let Some(region) = sdk.region().map(|r| r.to_string()) else {
+    let config = loader.load().await;
+    let Some(region) = config.region().map(|r| r.to_string()) else {
         bail!(
             "no AWS region is set: pass --region, set AWS_REGION, or set `region` in the \
              profile (~/.aws/config)"
@@ -128,34 +133,69 @@ pub async fn client(
     };
     // Where the environment or a profile set them, not the flags (checked before the build).
     check_region(&region)?;
-    function.check_region(&region)?;
-    if let Some(url) = sdk.endpoint_url() {
+    if let Some(url) = config.endpoint_url() {
         check_endpoint_url(url)?;
     }
-    // Resolving credentials up front turns "none found" (or "stuck") into one clear message
-    // before any request, instead of a dispatch failure deep in the first call.
-    let provider = match profile {
-        Some(name) => credentials::profile_provider(name, &sdk),
-        None => sdk
-            .credentials_provider()
-            .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?,
-    };
-    credentials::resolve(&provider, credentials::selected_profile(profile).as_deref()).await?;
+    Ok(Sdk { config, region })
+}
+
+impl Sdk {
+    /// Resolves credentials up front (an explicit `--profile` winning over keys in the
+    /// environment), which turns "none found" (or "stuck") into one clear message before any
+    /// request, instead of a dispatch failure deep in the first call.
+    pub async fn credentials(&self, profile: Option<&str>) -> Result<SharedCredentialsProvider> {
+        let provider = match profile {
+            Some(name) => credentials::profile_provider(name, &self.config),
+            None => self
+                .config
+                .credentials_provider()
+                .ok_or_else(|| anyhow!(no_credentials("no credentials provider is configured")))?,
+        };
+        credentials::resolve(&provider, credentials::selected_profile(profile).as_deref()).await?;
+        Ok(provider)
+    }
+
+    /// An IAM client on this configuration and these credentials, its requests metered.
+    pub fn iam(
+        &self,
+        credentials: &SharedCredentialsProvider,
+        meter: &Meter,
+    ) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::config::Builder::from(&self.config)
+            .credentials_provider(credentials.clone())
+            .interceptor(meter.clone())
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+}
+
+/// Loads configuration the way the AWS CLI does, plus the flags, with bounded timeouts;
+/// checks the function's ARN against the region; resolves credentials (an explicit
+/// `--profile` winning over keys in the environment); returns the Lambda client, an IAM client
+/// on the same configuration and credentials, and the endpoint it talks to. No request
+/// reaches AWS before it returns.
+pub async fn client(
+    region: Option<&str>,
+    profile: Option<&str>,
+    endpoint_url: Option<&str>,
+    function: &FunctionRef,
+    meter: &Meter,
+) -> Result<(Client, aws_sdk_iam::Client, String)> {
+    let sdk = configure(region, profile, endpoint_url).await?;
+    function.check_region(&sdk.region)?;
+    let provider = sdk.credentials(profile).await?;
     let endpoint = sdk
+        .config
         .endpoint_url()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com"));
-    let config = aws_sdk_lambda::config::Builder::from(&sdk)
+        .unwrap_or_else(|| format!("https://lambda.{}.amazonaws.com", sdk.region));
+    let config = aws_sdk_lambda::config::Builder::from(&sdk.config)
         .credentials_provider(provider.clone())
-        .interceptor(meter.clone())
-        .build();
-    let iam = aws_sdk_iam::config::Builder::from(&sdk)
-        .credentials_provider(provider)
         .interceptor(meter.clone())
         .build();
     Ok((
         Client::from_conf(config),
-        aws_sdk_iam::Client::from_conf(iam),
+        sdk.iam(&provider, meter),
         endpoint,
     ))
 }

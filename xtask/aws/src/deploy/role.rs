@@ -95,12 +95,18 @@ fn one_or_many(v: &Value) -> Vec<&Value> {
     }
 }
 
+/// A policy document as IAM returns it (URL-encoded JSON), or as plain JSON.
+pub fn parse_policy(document: &str) -> Option<Value> {
+    serde_json::from_str(document)
+        .ok()
+        .or_else(|| serde_json::from_str(&percent_decode(document)).ok())
+}
+
 /// Does this trust policy (JSON, or URL-encoded JSON as IAM returns it) let Lambda assume the role?
 pub fn trusts_lambda(document: &str) -> bool {
-    let parsed: Option<Value> = serde_json::from_str(document)
-        .ok()
-        .or_else(|| serde_json::from_str(&percent_decode(document)).ok());
-    let Some(policy) = parsed else { return false };
+    let Some(policy) = parse_policy(document) else {
+        return false;
+    };
     one_or_many(&policy["Statement"]).iter().any(|s| {
         s["Effect"] == "Allow"
             && one_or_many(&s["Action"])

@@ -4,6 +4,7 @@
 
 #[path = "../../../tests/common/fixtures.rs"]
 mod fixtures;
+pub mod iam;
 pub mod invoke;
 pub mod lambda;
 pub mod proxy;

@@ -1,7 +1,8 @@
 //! A fault-injecting HTTP proxy in front of moto: moto never throttles and ignores RevisionId,
 //! so the tests make those answers here, N times for a chosen Lambda operation, then forward.
 //! On every request it also plays what real Lambda does and moto does not (`lambda.rs`), and
-//! it answers Invoke by running the uploaded zip (`invoke.rs`).
+//! it answers Invoke by running the uploaded zip (`invoke.rs`), and plays the one IAM operation
+//! setup-ci calls that moto lacks (`iam.rs`).
 //!
 //! hyper serves the SDK (keep-alive, chunked bodies, `Expect`) and the xtask's hyper client
 //! forwards to moto.
@@ -197,12 +198,22 @@ pub fn operation_of(method: &str, path: &str) -> &'static str {
     }
 }
 
-/// The IAM operations the tests see (IAM's query protocol names them in the form body).
-const IAM_OPERATIONS: &[&str] = &[
+/// The IAM operations the tests see (IAM's query protocol names them in the form body), and
+/// STS's one, which speaks the same protocol.
+pub const IAM_OPERATIONS: &[&str] = &[
     "GetRole",
     "CreateRole",
     "ListAttachedRolePolicies",
     "AttachRolePolicy",
+    // setup-ci's.
+    "ListOpenIDConnectProviders",
+    "GetOpenIDConnectProvider",
+    "CreateOpenIDConnectProvider",
+    "AddClientIDToOpenIDConnectProvider",
+    "UpdateAssumeRolePolicy",
+    "GetRolePolicy",
+    "PutRolePolicy",
+    "GetCallerIdentity",
 ];
 
 /// `Action=CreateRole&...` -> "CreateRole".
@@ -322,6 +333,9 @@ async fn handle(
             return Ok(response);
         }
         _ => {}
+    }
+    if operation == "AddClientIDToOpenIDConnectProvider" {
+        return Ok(super::iam::add_client_id(upstream, &end_to_end(&parts.headers), &body).await);
     }
     let refused = state.lambda.lock().unwrap().before(operation, &path, &body);
     if let Some((status, kind, message)) = refused {

@@ -1,0 +1,186 @@
+//! `cargo xtask setup-ci`'s edges: the inputs, the SDK's configuration and credentials (as
+//! deploy loads them), who the credentials are, the reads, the writes the plan asks for (none
+//! with `--dry-run`), and the output.
+
+use anyhow::{Context, Result};
+use xtask::iam_policy::{permissions_policy, trust_policy, FunctionArn, AUDIENCE};
+use xtask::setup_ci::{Args, Inputs};
+use xtask::util::runtime;
+use xtask::util::status::status;
+
+use super::iam::Iam;
+use super::plan::{self, Desired, DocumentStep, ProviderStep};
+use super::report::{Outcome, Report, Step};
+use crate::deploy::aws::{self, Meter};
+use crate::deploy::preflight::check_connection;
+
+const ROLE_DESCRIPTION: &str =
+    "Assumed by GitHub Actions to deploy the Lambda function; made by `cargo xtask setup-ci`";
+
+pub fn run(args: Args) -> Result<()> {
+    let inputs = args.inputs()?;
+    check_connection(&args.aws)?;
+    let runtime = runtime::current_thread("the AWS SDK")?;
+    let report = runtime.block_on(setup(&args, &inputs))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.human());
+    }
+    Ok(())
+}
+
+async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
+    let profile = args.aws.profile.as_deref();
+    let sdk = aws::configure(
+        args.aws.region.as_deref(),
+        profile,
+        args.aws.endpoint_url.as_deref(),
+    )
+    .await?;
+    let credentials = sdk.credentials(profile).await?;
+    let meter = Meter::default();
+    let iam = Iam::new(&sdk, &credentials, &meter);
+
+    let caller = iam.caller().await?;
+    let function = FunctionArn::parse(&format!(
+        "arn:{}:lambda:{}:{}:function:{}",
+        caller.partition, sdk.region, caller.account, inputs.function_name
+    ))
+    .context("the function's ARN, from the credentials' account and partition and the region")?;
+    let subject = inputs.subject.claim(&inputs.repo);
+    status(
+        "Checking",
+        format!(
+            "IAM in account {} as {} for {}",
+            caller.account,
+            caller.arn,
+            function.arn()
+        ),
+    );
+    if inputs.default_subject {
+        status(
+            "Note",
+            format!(
+                "the role will trust {subject} (the default, --branch main); the deploy job in \
+                 .github/workflows/ci.yml declares `environment: production`, whose tokens are \
+                 repo:{}:environment:production: pass --environment production for it",
+                inputs.repo.as_str()
+            ),
+        );
+    }
+    let desired = Desired {
+        trust_policy: trust_policy(&function, &inputs.repo, &inputs.subject),
+        permissions_policy: permissions_policy(&function),
+    };
+    let observed = iam.read(&inputs.role_name, &inputs.policy_name).await?;
+    let plan = plan::plan(&observed, &desired);
+    let dry_run = args.dry_run;
+    let skipped = |what: String| status("Skipped", format!("{what} (--dry-run)"));
+
+    let provider_arn = function.oidc_provider_arn();
+    match &plan.provider {
+        ProviderStep::Create if dry_run => skipped(format!("creating {provider_arn}")),
+        ProviderStep::Create => {
+            status(
+                "Creating",
+                format!("OIDC provider {}", plan::provider_url()),
+            );
+            iam.create_provider().await?;
+        }
+        ProviderStep::AddAudience { arn } if dry_run => {
+            skipped(format!("adding audience {AUDIENCE} to {arn}"))
+        }
+        ProviderStep::AddAudience { arn } => {
+            status("Adding", format!("audience {AUDIENCE} to {arn}"));
+            iam.add_audience(arn).await?;
+        }
+        ProviderStep::Keep { .. } => {}
+    }
+
+    let role = &inputs.role_name;
+    let mut role_arn = observed.role.as_ref().map(|r| r.arn.clone());
+    match plan.role {
+        DocumentStep::Create if dry_run => skipped(format!("creating role {role}")),
+        DocumentStep::Create => {
+            status("Creating", format!("role {role} (trusts {subject})"));
+            let arn = iam
+                .create_role(role, &desired.trust_policy, ROLE_DESCRIPTION)
+                .await?;
+            role_arn = Some(arn);
+        }
+        DocumentStep::Update if dry_run => {
+            skipped(format!("replacing the trust policy of role {role}"))
+        }
+        DocumentStep::Update => {
+            status(
+                "Updating",
+                format!("the trust policy of role {role} (now trusts {subject})"),
+            );
+            iam.update_trust(role, &desired.trust_policy).await?;
+        }
+        DocumentStep::Keep => {}
+    }
+    let role_arn = role_arn
+        .filter(|arn| !arn.is_empty())
+        .unwrap_or_else(|| plan::role_arn(&caller.partition, &caller.account, role));
+
+    let policy = &inputs.policy_name;
+    match plan.policy {
+        DocumentStep::Keep => {}
+        _ if dry_run => skipped(format!("putting policy {policy} on role {role}")),
+        _ => {
+            status("Putting", format!("policy {policy} on role {role}"));
+            iam.put_policy(role, policy, &desired.permissions_policy)
+                .await?;
+        }
+    }
+
+    let actions = xtask::iam_policy::deploy_actions();
+    let provider_detail = match &plan.provider {
+        ProviderStep::AddAudience { .. } => format!("audience {AUDIENCE} added"),
+        _ => format!("{}, audience {AUDIENCE}", plan::provider_url()),
+    };
+    let steps = vec![
+        Step {
+            item: "oidc-provider",
+            name: provider_arn,
+            outcome: Outcome::of_provider(&plan.provider, dry_run),
+            detail: provider_detail,
+        },
+        Step {
+            item: "role",
+            name: role.clone(),
+            outcome: Outcome::of(plan.role, dry_run),
+            detail: format!("trusts {subject}"),
+        },
+        Step {
+            item: "policy",
+            name: policy.clone(),
+            outcome: Outcome::of(plan.policy, dry_run),
+            detail: format!(
+                "on role {role}, allows {} on {} and its versions and aliases",
+                actions.join(", "),
+                function.arn()
+            ),
+        },
+    ];
+    Ok(Report {
+        dry_run,
+        variables: plan::variables(
+            inputs.repo.as_str(),
+            &role_arn,
+            &caller.account,
+            &sdk.region,
+            &inputs.function_name,
+        ),
+        caller: caller.arn,
+        account: caller.account,
+        region: sdk.region,
+        repo: inputs.repo.as_str().to_string(),
+        subject,
+        role_arn,
+        steps,
+        api_calls: meter.calls().into_iter().map(|c| c.operation).collect(),
+    })
+}
