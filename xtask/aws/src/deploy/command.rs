@@ -56,16 +56,16 @@ pub fn run(args: Args) -> Result<()> {
     );
 
     let runtime = runtime::current_thread("the AWS SDK")?;
-    let mut report = runtime.block_on(flow::deploy(
-        &args,
-        &declared,
-        &function,
-        &target,
+    let mut report = runtime.block_on(flow::deploy(flow::Inputs {
+        args: &args,
+        declared: &declared,
+        function: &function,
+        target: &target,
         arch,
-        &zip_path,
-        &zip,
-        smoke.as_ref(),
-    ))?;
+        zip_path: &zip_path,
+        zip: &zip,
+        smoke: smoke.as_ref(),
+    }))?;
     report.seconds = started.elapsed().as_secs_f64();
 
     if args.json {

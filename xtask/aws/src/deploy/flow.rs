@@ -24,16 +24,29 @@ use super::smoke::{self, SmokeResult, SmokeTest};
 use super::wait::{until_idle, upload, wait_while};
 use super::{configuration, role};
 
-pub async fn deploy(
-    args: &Args,
-    declared: &Declared,
-    function: &str,
-    target: &FunctionRef,
-    arch: Arch,
-    zip_path: &Path,
-    zip: &CheckedZip,
-    smoke: Option<&SmokeTest>,
-) -> Result<Report> {
+/// What a deploy starts from, all of it checked before the first request.
+pub struct Inputs<'a> {
+    pub args: &'a Args,
+    pub declared: &'a Declared,
+    pub function: &'a str,
+    pub target: &'a FunctionRef,
+    pub arch: Arch,
+    pub zip_path: &'a Path,
+    pub zip: &'a CheckedZip,
+    pub smoke: Option<&'a SmokeTest>,
+}
+
+pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
+    let Inputs {
+        args,
+        declared,
+        function,
+        target,
+        arch,
+        zip_path,
+        zip,
+        smoke,
+    } = inputs;
     let meter = Meter::default();
     let lambda = connect(args, function, target, &meter).await?;
     status("Deploying", format!("{function} at {}", lambda.endpoint));
