@@ -411,7 +411,7 @@ fn bad_arguments_fail_before_anything_runs() {
         (&["--zip", zip, "--memory", "64", "{}"], "--memory"),
         (
             &["--zip", "/nonexistent.zip", "{}"],
-            "cannot read /nonexistent.zip",
+            "/nonexistent.zip: cannot be read",
         ),
         (
             &["--zip", zip, "--arch", "arm64", "{}"],
