@@ -33,9 +33,9 @@ pub fn parse_function(input: &str) -> Result<FunctionRef> {
     let parts: Vec<&str> = input.split(':').collect();
     let qualified = |q: &str| -> anyhow::Error {
         anyhow::anyhow!(
-            "--function-name {input:?} names a version or alias ({q:?}); deploy updates the \
-             function's code ($LATEST) and publishes from there: give the unqualified name, and \
-             --alias to move an alias"
+            "--function-name {input:?} names a version or alias ({q:?}); give the unqualified \
+             function name (deploy updates $LATEST and publishes from there; versions and \
+             aliases have flags of their own, such as --alias)"
         )
     };
     let parsed = match parts.as_slice() {
@@ -110,7 +110,7 @@ impl FunctionRef {
         if let Some(arn_region) = &self.region {
             if arn_region != region {
                 bail!(
-                    "the function ARN is in {arn_region} but deploy talks to {region}: pass \
+                    "the function ARN is in {arn_region} but the requests go to {region}: pass \
                      --region {arn_region} (or give the function's name alone)"
                 );
             }

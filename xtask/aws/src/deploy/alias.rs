@@ -17,52 +17,78 @@ pub struct AliasState {
     pub version: String,
     pub revision_id: Option<String>,
     pub description: String,
+    /// `AliasArn`: the function's ARN, then `:` and the alias.
+    pub arn: Option<String>,
 }
 
-/// What an alias's description says about its last move.
+/// What an alias's description says about its last move: where from, and where to, so a
+/// move made since by something else (which keeps the description) is recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
-    /// A deploy moved it, from `previous` (`None`: the deploy created it).
-    Deployed { previous: Option<String> },
-    /// A rollback moved it back, from `from`.
-    RolledBack { from: String },
+    /// A deploy moved it from `previous` (`None`: the deploy created it) to `to`.
+    Deployed {
+        previous: Option<String>,
+        to: String,
+    },
+    /// A rollback moved it back from `from` to `to`.
+    RolledBack { from: String, to: String },
     /// Something else set the alias (the console, the CLI, a description of one's own).
     Unknown,
 }
 
-const DEPLOYED_FROM: &str = "cargo xtask deploy moved this alias from version ";
-const CREATED: &str = "cargo xtask deploy created this alias";
-const ROLLED_BACK_FROM: &str = "cargo xtask rollback moved this alias back from version ";
+const DEPLOYED: &str = "cargo xtask deploy moved this alias from version ";
+const CREATED: &str = "cargo xtask deploy created this alias at version ";
+const ROLLED_BACK: &str = "cargo xtask rollback moved this alias back from version ";
+
+/// A published version's number as Lambda writes it: digits, no leading zero.
+pub fn is_version(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 10 && !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit())
+}
 
 impl Record {
     /// The description that records this move.
     pub fn description(&self) -> String {
         match self {
             Record::Deployed {
-                previous: Some(version),
-            } => format!("{DEPLOYED_FROM}{version}"),
-            Record::Deployed { previous: None } => CREATED.to_string(),
-            Record::RolledBack { from } => format!("{ROLLED_BACK_FROM}{from}"),
+                previous: Some(from),
+                to,
+            } => format!("{DEPLOYED}{from} to version {to}"),
+            Record::Deployed { previous: None, to } => format!("{CREATED}{to}"),
+            Record::RolledBack { from, to } => format!("{ROLLED_BACK}{from} to version {to}"),
             Record::Unknown => String::new(),
         }
     }
 
-    /// What `description` records; a version must be a version number.
+    /// What `description` records; versions must be version numbers.
     pub fn parse(description: &str) -> Record {
-        let version = |v: &str| {
-            (!v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| v.to_string())
+        let pair = |rest: &str| {
+            let (from, to) = rest.split_once(" to version ")?;
+            (is_version(from) && is_version(to)).then(|| (from.to_string(), to.to_string()))
         };
-        if description == CREATED {
-            return Record::Deployed { previous: None };
+        if let Some(to) = description.strip_prefix(CREATED).filter(|v| is_version(v)) {
+            return Record::Deployed {
+                previous: None,
+                to: to.to_string(),
+            };
         }
-        if let Some(v) = description.strip_prefix(DEPLOYED_FROM).and_then(version) {
-            return Record::Deployed { previous: Some(v) };
+        if let Some((from, to)) = description.strip_prefix(DEPLOYED).and_then(pair) {
+            return Record::Deployed {
+                previous: Some(from),
+                to,
+            };
         }
-        if let Some(v) = description.strip_prefix(ROLLED_BACK_FROM).and_then(version) {
-            return Record::RolledBack { from: v };
+        if let Some((from, to)) = description.strip_prefix(ROLLED_BACK).and_then(pair) {
+            return Record::RolledBack { from, to };
         }
         Record::Unknown
+    }
+
+    /// The version the recorded move left the alias at.
+    pub fn to(&self) -> Option<&str> {
+        match self {
+            Record::Deployed { to, .. } | Record::RolledBack { to, .. } => Some(to),
+            Record::Unknown => None,
+        }
     }
 }
 
@@ -145,7 +171,11 @@ pub async fn point(
             .create_alias(
                 alias,
                 version,
-                &Record::Deployed { previous: None }.description(),
+                &Record::Deployed {
+                    previous: None,
+                    to: version.to_string(),
+                }
+                .description(),
             )
             .await
         {
@@ -164,6 +194,7 @@ pub async fn point(
         AliasMove::Update { revision_id } => {
             let record = Record::Deployed {
                 previous: at_start.map(|a| a.version.clone()),
+                to: version.to_string(),
             };
             match lambda
                 .update_alias(
@@ -203,6 +234,7 @@ mod tests {
             version: version.into(),
             revision_id: Some(format!("rev-{version}")),
             description: String::new(),
+            arn: None,
         }
     }
 
@@ -211,25 +243,35 @@ mod tests {
         for record in [
             Record::Deployed {
                 previous: Some("12".into()),
+                to: "13".into(),
             },
-            Record::Deployed { previous: None },
-            Record::RolledBack { from: "7".into() },
+            Record::Deployed {
+                previous: None,
+                to: "1".into(),
+            },
+            Record::RolledBack {
+                from: "7".into(),
+                to: "6".into(),
+            },
         ] {
             assert_eq!(Record::parse(&record.description()), record);
         }
         assert_eq!(
             Record::Deployed {
-                previous: Some("3".into())
+                previous: Some("3".into()),
+                to: "4".into()
             }
             .description(),
-            "cargo xtask deploy moved this alias from version 3"
+            "cargo xtask deploy moved this alias from version 3 to version 4"
         );
         for other in [
             "",
             "production traffic",
-            "cargo xtask deploy moved this alias from version $LATEST",
-            "cargo xtask deploy moved this alias from version 3 and more",
-            "cargo xtask rollback moved this alias back from version ",
+            "cargo xtask deploy moved this alias from version $LATEST to version 2",
+            "cargo xtask deploy moved this alias from version 3",
+            "cargo xtask deploy moved this alias from version 0007 to version 8",
+            "cargo xtask deploy moved this alias from version 3 to version 4 and more",
+            "cargo xtask rollback moved this alias back from version  to version 2",
         ] {
             assert_eq!(Record::parse(other), Record::Unknown, "{other}");
         }

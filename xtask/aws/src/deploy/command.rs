@@ -82,7 +82,7 @@ pub fn run(args: Args) -> Result<()> {
             failed.version,
             failed.failure.as_deref().unwrap_or("see above"),
             match &report.alias_kept {
-                Some(kept) => format!("; alias {kept} was not moved"),
+                Some(kept) => format!("; {kept}"),
                 None => String::new(),
             }
         );

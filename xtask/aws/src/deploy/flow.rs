@@ -89,16 +89,11 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
             match (&args.alias, &smoked) {
                 (Some(alias), Some(result)) if !result.passed => {
                     alias_moved = false;
-                    status(
-                        "Kept",
-                        format!(
-                            "{function}:{alias} where it was{}: the smoke test failed",
-                            alias_at_start
-                                .as_ref()
-                                .map(|a| format!(" (version {})", a.version))
-                                .unwrap_or_default()
-                        ),
-                    );
+                    let kept = match &alias_at_start {
+                        Some(at) => format!("{function}:{alias} at version {}", at.version),
+                        None => format!("{function}:{alias} uncreated"),
+                    };
+                    status("Kept", format!("{kept}: the smoke test failed"));
                 }
                 (Some(alias), _) => {
                     alias::point(&lambda, alias, alias_at_start.as_ref(), &version).await?

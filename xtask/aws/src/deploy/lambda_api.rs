@@ -234,6 +234,7 @@ impl<'a> Lambda<'a> {
                 version: out.function_version().unwrap_or_default().to_string(),
                 revision_id: out.revision_id().map(str::to_string),
                 description: out.description().unwrap_or_default().to_string(),
+                arn: out.alias_arn().map(str::to_string),
             })),
             Err(err) => match self.fail(Operation::GetAlias, err) {
                 (ApiFailure::NotFound, _) => Ok(None),

@@ -46,8 +46,8 @@ pub struct AliasKept {
 impl std::fmt::Display for AliasKept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.version {
-            Some(version) => write!(f, "{} (still at version {version})", self.name),
-            None => write!(f, "{} (not created)", self.name),
+            Some(version) => write!(f, "alias {} was left at version {version}", self.name),
+            None => write!(f, "alias {} was not created", self.name),
         }
     }
 }
@@ -150,7 +150,7 @@ impl Report {
             self.version,
             match (&self.alias, &self.alias_kept) {
                 (Some(alias), _) => format!("`{alias}`"),
-                (None, Some(kept)) => format!("`{kept}`, not moved"),
+                (None, Some(kept)) => kept.to_string(),
                 (None, None) => "-".into(),
             },
             self.arch,

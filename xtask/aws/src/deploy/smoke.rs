@@ -189,8 +189,9 @@ pub fn verdict(
 }
 
 impl SmokeResult {
-    /// For people: one line when it passed; the failure, payload and log when it did not.
-    pub fn human(&self, alias: Option<&str>) -> String {
+    /// For people: one line when it passed; the failure, what became of the alias (`kept`,
+    /// a sentence), the payload and the log when it did not.
+    pub fn human(&self, kept: Option<&str>) -> String {
         let what = format!("{} on version {}", self.event.display(), self.version);
         if self.passed {
             let checked = match &self.expect {
@@ -203,11 +204,8 @@ impl SmokeResult {
             "smoke test:  FAILED ({what}): {}\n",
             self.failure.as_deref().unwrap_or("")
         );
-        if let Some(alias) = alias {
-            out.push_str(&format!(
-                "             alias {alias} was not moved to version {}\n",
-                self.version
-            ));
+        if let Some(kept) = kept {
+            out.push_str(&format!("             {kept}\n"));
         }
         if let Some(error) = &self.function_error {
             out.push_str(&format!("FunctionError: {error}\n"));
@@ -215,7 +213,7 @@ impl SmokeResult {
         if let Some(payload) = &self.payload {
             out.push_str(&format!("payload:     {payload}\n"));
         }
-        if let Some(log) = &self.log_tail {
+        if let Some(log) = self.log_tail.as_deref().filter(|l| !l.trim().is_empty()) {
             out.push_str("log tail:\n");
             for line in log.lines() {
                 out.push_str(&format!("  {line}\n"));
@@ -241,7 +239,7 @@ impl SmokeResult {
             if let Some(payload) = &self.payload {
                 details.push_str(&format!("\nPayload:\n\n```\n{payload}\n```\n"));
             }
-            if let Some(log) = &self.log_tail {
+            if let Some(log) = self.log_tail.as_deref().filter(|l| !l.trim().is_empty()) {
                 details.push_str(&format!("\nLog tail:\n\n```\n{}\n```\n", log.trim_end()));
             }
         }
@@ -304,9 +302,9 @@ mod tests {
             .contains("FunctionError Unhandled"));
         assert!(result.payload.as_deref().unwrap().contains("Boom"));
         assert_eq!(result.log_tail.as_deref(), Some("START\nREPORT\n"));
-        let human = result.human(Some("live"));
+        let human = result.human(Some("alias live was left at version 3"));
         assert!(
-            human.contains("FAILED") && human.contains("alias live was not moved to version 4"),
+            human.contains("FAILED") && human.contains("alias live was left at version 3"),
             "{human}"
         );
         assert!(human.contains("  REPORT"), "{human}");

@@ -6,7 +6,7 @@ pub mod plan;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use xtask::lambda::names::check_alias;
+use xtask::lambda::names::{check_alias, FunctionRef};
 use xtask::rollback::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
@@ -56,7 +56,8 @@ pub fn run(args: Args) -> Result<()> {
     let function_ref = xtask::lambda::names::parse_function(&target.function_name)?;
     check_alias(&args.alias)?;
     check_connection(&args.aws)?;
-    let function = function_ref.name.clone();
+    // As given (a name or an ARN): requests go to the function it names.
+    let function = target.function_name.clone();
     let runtime = runtime::current_thread("the AWS SDK")?;
     let report = runtime.block_on(async {
         let (client, iam, endpoint) = client(
@@ -68,7 +69,7 @@ pub fn run(args: Args) -> Result<()> {
         )
         .await?;
         let lambda = Lambda::new(client, iam, endpoint, &function);
-        roll_back(&lambda, &args).await
+        roll_back(&lambda, &function_ref, &args).await
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -78,10 +79,27 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-async fn roll_back(lambda: &Lambda<'_>, args: &Args) -> Result<Report> {
-    let function = lambda.function;
+async fn roll_back(lambda: &Lambda<'_>, target: &FunctionRef, args: &Args) -> Result<Report> {
+    let function = target.name.as_str();
     let alias = args.alias.as_str();
     let current = lambda.get_alias(alias).await?;
+    match &current {
+        // The alias Lambda answered about is of the function asked for (an ARN's account
+        // and region), as deploy checks GetFunction's answer.
+        Some(state) => {
+            if let Some(function_arn) = state
+                .arn
+                .as_deref()
+                .and_then(|arn| arn.strip_suffix(&format!(":{alias}")))
+            {
+                target.check_answer(function_arn)?;
+            }
+        }
+        None if lambda.get().await?.is_none() => {
+            bail!("function {function} does not exist: there is nothing to roll back")
+        }
+        None => {}
+    }
     let report = |from: &str, to: &str, changed: bool| Report {
         function: function.to_string(),
         alias: alias.to_string(),
@@ -110,7 +128,10 @@ async fn roll_back(lambda: &Lambda<'_>, args: &Args) -> Result<Report> {
         );
         return Ok(report(&from, &to, false));
     }
-    let record = Record::RolledBack { from: from.clone() };
+    let record = Record::RolledBack {
+        from: from.clone(),
+        to: to.clone(),
+    };
     match lambda
         .update_alias(alias, &to, revision_id.as_deref(), &record.description())
         .await

@@ -4,7 +4,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::deploy::alias::{AliasState, Record};
+use crate::deploy::alias::{is_version, AliasState, Record};
 
 /// The move a rollback makes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,7 +17,7 @@ pub struct Rollback {
 }
 
 fn check_version(version: &str) -> Result<()> {
-    if version.is_empty() || version.len() > 10 || !version.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_version(version) {
         bail!(
             "--to {version:?} is not a version number: give a published version such as 7 \
              (`aws lambda list-versions-by-function` lists them)"
@@ -44,15 +44,24 @@ pub fn plan(
             version.to_string()
         }
         None => match Record::parse(&current.description) {
+            // Moved since by something that kept the description: the record is not about
+            // where the alias is now.
+            record if record.to().is_some_and(|to| to != here) => bail!(
+                "alias {alias} of {function} is at version {here}, but its description records \
+                 a move to version {}: something moved it since without saying where from; \
+                 pass --to VERSION",
+                record.to().unwrap_or_default()
+            ),
             Record::Deployed {
                 previous: Some(previous),
+                ..
             } => previous,
-            Record::Deployed { previous: None } => bail!(
+            Record::Deployed { previous: None, .. } => bail!(
                 "alias {alias} of {function} was created by the deploy that pointed it at \
                  version {here}: there is no earlier version to go back to; pass --to VERSION \
                  to pick one"
             ),
-            Record::RolledBack { from } => bail!(
+            Record::RolledBack { from, .. } => bail!(
                 "alias {alias} of {function} was last moved by a rollback, from version {from} \
                  to version {here}; another rollback without --to would have to guess, so \
                  nothing changed: `--to {from}` undoes that rollback, `--to VERSION` picks \
@@ -85,6 +94,7 @@ mod tests {
             version: version.into(),
             revision_id: Some("rev".into()),
             description: record.description(),
+            arn: None,
         }
     }
 
@@ -98,6 +108,7 @@ mod tests {
             "5",
             Record::Deployed {
                 previous: Some("4".into()),
+                to: "5".into(),
             },
         );
         assert_eq!(
@@ -124,7 +135,13 @@ mod tests {
 
     #[test]
     fn never_guesses() {
-        let twice = alias("4", Record::RolledBack { from: "5".into() });
+        let twice = alias(
+            "4",
+            Record::RolledBack {
+                from: "5".into(),
+                to: "4".into(),
+            },
+        );
         let e = err(plan("echo", "live", Some(&twice), None));
         assert!(
             e.contains("last moved by a rollback, from version 5 to version 4"),
@@ -138,7 +155,31 @@ mod tests {
                 .to,
             "5"
         );
-        let created = alias("1", Record::Deployed { previous: None });
+        let created = alias(
+            "1",
+            Record::Deployed {
+                previous: None,
+                to: "1".into(),
+            },
+        );
+        // Moved by hand after the recorded move (the description stayed): no guess either.
+        let mut moved = alias(
+            "7",
+            Record::Deployed {
+                previous: Some("4".into()),
+                to: "5".into(),
+            },
+        );
+        let e = err(plan("echo", "live", Some(&moved), None));
+        assert!(
+            e.contains("is at version 7, but its description records a move to version 5"),
+            "{e}"
+        );
+        moved.version = "4".into();
+        assert!(
+            plan("echo", "live", Some(&moved), None).is_err(),
+            "back by hand: no guess"
+        );
         let e = err(plan("echo", "live", Some(&created), None));
         assert!(e.contains("no earlier version"), "{e}");
         let mut console = alias("3", Record::Unknown);
@@ -150,7 +191,7 @@ mod tests {
         );
         let e = err(plan("echo", "live", None, None));
         assert!(e.contains("does not exist"), "{e}");
-        for bad in ["$LATEST", "", "v3", "live", "12345678901"] {
+        for bad in ["$LATEST", "", "v3", "live", "12345678901", "004", "0"] {
             let e = err(plan("echo", "live", Some(&created), Some(bad)));
             assert!(e.contains("not a version number"), "{bad}: {e}");
         }

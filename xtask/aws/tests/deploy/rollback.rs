@@ -6,9 +6,13 @@ use super::*;
 
 impl Aws {
     fn rollback(&self, args: &[&str]) -> Deployed {
+        self.rollback_of("echo", args)
+    }
+
+    fn rollback_of(&self, function: &str, args: &[&str]) -> Deployed {
         let mut cmd = xtask_aws();
         cmd.args(["rollback", "--endpoint-url", &self.proxy.endpoint()])
-            .args(["--function-name", "echo", "--alias", "live"])
+            .args(["--function-name", function, "--alias", "live"])
             .args(args);
         isolate_aws_env(&mut cmd, self.dir.path());
         deployed(&mut cmd)
@@ -38,7 +42,7 @@ fn rollback_goes_back_one_deploy_and_never_guesses() {
     assert_eq!(aws.alias_version("echo", "live"), "2");
     assert_eq!(
         aws.alias_description(),
-        "cargo xtask deploy moved this alias from version 1"
+        "cargo xtask deploy moved this alias from version 1 to version 2"
     );
 
     // A dry run reads, says, and changes nothing.
@@ -62,7 +66,7 @@ fn rollback_goes_back_one_deploy_and_never_guesses() {
     assert_eq!(aws.alias_version("echo", "live"), "1");
     assert_eq!(
         aws.alias_description(),
-        "cargo xtask rollback moved this alias back from version 2"
+        "cargo xtask rollback moved this alias back from version 2 to version 1"
     );
     // Guarded: the UpdateAlias carried the RevisionId GetAlias read.
     let update = aws.last_body("UpdateAlias");
@@ -121,7 +125,37 @@ fn rollback_refuses_when_the_alias_moved_meanwhile_or_records_nothing() {
     );
     assert_eq!(aws.alias_version("echo", "live"), "2");
 
-    // Moved by hand (no record): only --to.
+    // Moved by hand, the description kept: the record is not about where the alias is now.
+    moto::block_on(
+        aws.lambda()
+            .update_alias()
+            .function_name("echo")
+            .name("live")
+            .function_version("1")
+            .send(),
+    )
+    .unwrap();
+    let err = aws.rollback(&[]).failure();
+    assert!(
+        err.contains("is at version 1, but its description records a move to version 2"),
+        "{err}"
+    );
+    assert_eq!(aws.alias_version("echo", "live"), "1");
+
+    // An ARN in another account than the one Lambda answers for: refused, nothing moved.
+    let err = aws
+        .rollback_of(
+            "arn:aws:lambda:us-east-1:999999999999:function:echo",
+            &["--to", "2"],
+        )
+        .failure();
+    assert!(err.contains("but Lambda answered about"), "{err}");
+    assert_eq!(aws.alias_version("echo", "live"), "1");
+    // A function that does not exist is named as such.
+    let err = aws.rollback_of("nope", &["--to", "1"]).failure();
+    assert!(err.contains("function nope does not exist"), "{err}");
+
+    // Moved by hand with a description of one's own (no record): only --to.
     moto::block_on(
         aws.lambda()
             .update_alias()
