@@ -239,6 +239,12 @@ impl Subject {
         }
         let branch = branch.unwrap_or("main");
         let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+        if branch.starts_with("refs/") {
+            bail!(
+                "`{branch}` is not a branch: the trust policy matches the runs of one branch \
+                 (e.g. main, or refs/heads/main) or one environment (--environment)"
+            );
+        }
         // git check-ref-format's rules; `*` and `?` would also read as wildcards.
         let ok = !branch.is_empty()
             && !branch.contains("..")
@@ -474,7 +480,15 @@ mod tests {
             claim(None, Some("production")),
             "repo:octo-org/echo-lambda:environment:production"
         );
-        for bad in ["", "feature/*", "a..b", "has space", "x:y"] {
+        for bad in [
+            "",
+            "feature/*",
+            "a..b",
+            "has space",
+            "x:y",
+            "refs/tags/v1",
+            "refs/pull/1/merge",
+        ] {
             assert!(
                 err(Subject::from_args(Some(bad), None)).contains("branch"),
                 "{bad}"
