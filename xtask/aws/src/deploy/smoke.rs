@@ -60,8 +60,9 @@ impl SmokeTest {
         let event = read_regular(&event_path, MAX_PAYLOAD_BYTES as u64, "the smoke event")?;
         serde_json::from_slice::<Value>(&event).with_context(|| {
             format!(
-                "the smoke event {} is not JSON (Lambda's Invoke takes a JSON document)",
-                event_path.display()
+                "the smoke event {} is not JSON (Lambda's Invoke takes a JSON document){}",
+                event_path.display(),
+                bom_note(&event)
             )
         })?;
         let expect = match &expect_path {
@@ -71,8 +72,9 @@ impl SmokeTest {
                 Some(serde_json::from_slice(&bytes).with_context(|| {
                     format!(
                         "the expected answer {} is not JSON (it is compared with the \
-                         function's answer as a JSON value)",
-                        path.display()
+                         function's answer as a JSON value){}",
+                        path.display(),
+                        bom_note(&bytes)
                     )
                 })?)
             }
@@ -83,6 +85,14 @@ impl SmokeTest {
             expect_path,
             expect,
         })
+    }
+}
+
+/// Some editors start a file with a byte-order mark, which JSON does not allow.
+fn bom_note(bytes: &[u8]) -> &'static str {
+    match bytes.starts_with(b"\xEF\xBB\xBF") {
+        true => "; it starts with a UTF-8 byte-order mark: save it without one",
+        false => "",
     }
 }
 
@@ -403,6 +413,9 @@ mod tests {
             err.contains("expected answer") && err.contains("not JSON"),
             "{err}"
         );
+        std::fs::write(&event, b"\xEF\xBB\xBF{}").unwrap();
+        let err = format!("{:#}", SmokeTest::load(event.clone(), None).unwrap_err());
+        assert!(err.contains("byte-order mark"), "{err}");
         std::fs::write(&event, "").unwrap();
         assert!(SmokeTest::load(event, None).is_err());
         let err = format!(
