@@ -195,6 +195,16 @@ impl Deployed {
     }
 }
 
+/// Lambda's 409 while another update of `echo` is being applied.
+fn conflict() -> Fault {
+    Fault::Error(
+        409,
+        "ResourceConflictException",
+        "The operation cannot be performed at this time. An update is in progress for \
+         resource: arn:aws:lambda:us-east-1:123456789012:function:echo",
+    )
+}
+
 fn local_sha(zip: &Path) -> String {
     xtask::lambda::code_sha256(&std::fs::read(zip).unwrap())
 }
@@ -636,12 +646,7 @@ fn persistent_throttling_is_reported_after_bounded_retries() {
 #[test]
 fn update_in_progress_is_waited_out() {
     let aws = Aws::with_echo();
-    let msg = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo";
-    aws.proxy.fail(
-        "UpdateFunctionCode",
-        2,
-        Fault::Error(409, "ResourceConflictException", msg),
-    );
+    aws.proxy.fail("UpdateFunctionCode", 2, conflict());
     // Lambda applies the new code asynchronously: InProgress first, then Successful.
     aws.proxy.fail(
         "UpdateFunctionCode",

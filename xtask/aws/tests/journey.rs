@@ -62,16 +62,7 @@ impl Account {
     }
 
     fn iam(&self) -> aws_sdk_iam::Client {
-        let config = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .endpoint_url(self.moto.endpoint())
-            .http_client(xtask_aws::deploy::aws::http_client())
-            .build();
-        aws_sdk_iam::Client::from_conf(config)
+        moto::iam_client(&self.moto.endpoint())
     }
 
     fn configuration(&self, function: &str) -> aws_sdk_lambda::types::FunctionConfiguration {
@@ -103,18 +94,17 @@ const READS: &[&str] = &[
 fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
     let aws = Account::empty();
 
-    let first = aws.ok(
-        "web",
-        &[
-            "--create",
-            "--url",
-            "public",
-            "--memory",
-            "256",
-            "--env",
-            "MODE=prod",
-        ],
-    );
+    // From nothing: the role, the function, a public URL, two settings.
+    let everything = [
+        "--create",
+        "--url",
+        "public",
+        "--memory",
+        "256",
+        "--env",
+        "MODE=prod",
+    ];
+    let first = aws.ok("web", &everything);
     assert_eq!(first["outcome"], "created");
     assert_eq!(first["role"]["name"], "web-role");
     assert_eq!(first["role"]["outcome"], "created");
@@ -159,18 +149,7 @@ fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
     assert!(policy.contains("InvokedViaFunctionUrl"), "{policy}");
 
     // A rerun reads only and uploads nothing.
-    let again = aws.ok(
-        "web",
-        &[
-            "--create",
-            "--url",
-            "public",
-            "--memory",
-            "256",
-            "--env",
-            "MODE=prod",
-        ],
-    );
+    let again = aws.ok("web", &everything);
     assert_eq!(again["outcome"], "unchanged");
     assert_eq!(again["bytes_uploaded"], 0);
     assert_eq!(again["url"]["outcome"], "unchanged");

@@ -78,16 +78,7 @@ impl Account {
     }
 
     fn iam(&self) -> aws_sdk_iam::Client {
-        let config = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .endpoint_url(self.moto.endpoint())
-            .http_client(xtask_aws::deploy::aws::http_client())
-            .build();
-        aws_sdk_iam::Client::from_conf(config)
+        moto::iam_client(&self.moto.endpoint())
     }
 
     fn client_ids(&self) -> Vec<String> {

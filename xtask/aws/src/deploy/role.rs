@@ -59,7 +59,7 @@ pub fn trust_policy() -> String {
 }
 
 /// `%7B%22` -> `{"` (IAM returns policy documents URL-encoded).
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

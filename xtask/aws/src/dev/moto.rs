@@ -1,4 +1,4 @@
-//! moto's Lambda side through the AWS SDK, for the deploy tests and benchmark: a client with
+//! moto's Lambda (and IAM) side through the AWS SDK, for the deploy tests and benchmark: clients with
 //! fixed test credentials and the function they deploy to. Installing and starting moto
 //! needs no SDK: that is `xtask::dev::moto`.
 
@@ -21,6 +21,20 @@ pub fn lambda_client(endpoint: &str) -> Client {
         .http_client(http_client())
         .build();
     Client::from_conf(config)
+}
+
+/// An IAM client for moto with the same fixed test credentials.
+pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(http_client())
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
 }
 
 /// The CreateFunction `deploy --create` sends, with placeholder code.

@@ -22,31 +22,8 @@ const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 /// `a=b%3Ac&d=e+f` -> [("a", "b:c"), ("d", "e f")].
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
-            match (bytes[i], hex) {
-                (b'%', Some(b)) => {
-                    out.push(b);
-                    i += 3;
-                }
-                (b'+', _) => {
-                    out.push(b' ');
-                    i += 1;
-                }
-                (b, _) => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
+    // Form bodies are encoded as IAM encodes policy documents.
+    use xtask_aws::deploy::role::percent_decode as decode;
     String::from_utf8_lossy(body)
         .split('&')
         .filter(|pair| !pair.is_empty())

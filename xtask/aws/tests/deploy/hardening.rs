@@ -332,12 +332,7 @@ fn bad_endpoints_and_regions_get_one_sentence() {
 #[test]
 fn a_conflict_waits_for_the_other_update_before_uploading_again() {
     let aws = Aws::with_echo();
-    let msg = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo";
-    aws.proxy.fail(
-        "UpdateFunctionCode",
-        1,
-        Fault::Error(409, "ResourceConflictException", msg),
-    );
+    aws.proxy.fail("UpdateFunctionCode", 1, conflict());
     // The other update is still InProgress for two polls after the first read.
     aws.proxy.fail_later(
         "GetFunction",
@@ -370,13 +365,7 @@ fn a_conflict_waits_for_the_other_update_before_uploading_again() {
 #[test]
 fn settings_wait_out_a_conflict_as_the_zip_does_and_give_up_as_it_does() {
     let aws = Aws::with_echo();
-    let conflict = Fault::Error(
-        409,
-        "ResourceConflictException",
-        "An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo",
-    );
-    aws.proxy
-        .fail("UpdateFunctionConfiguration", 1, conflict.clone());
+    aws.proxy.fail("UpdateFunctionConfiguration", 1, conflict());
     let out = aws.deploy_built(&["--memory", "512", "--json"]);
     let stderr = out.stderr.clone();
     let report = out.success();
@@ -396,7 +385,7 @@ fn settings_wait_out_a_conflict_as_the_zip_does_and_give_up_as_it_does() {
     assert_eq!(ops[first + 1], "GetFunction", "{ops:?}");
 
     aws.proxy
-        .fail("UpdateFunctionConfiguration", 1000, conflict);
+        .fail("UpdateFunctionConfiguration", 1000, conflict());
     aws.proxy.clear();
     let err = aws.deploy_built(&["--memory", "1024"]).failure();
     assert!(
@@ -410,15 +399,7 @@ fn settings_wait_out_a_conflict_as_the_zip_does_and_give_up_as_it_does() {
 #[test]
 fn a_conflict_that_never_ends_uploads_the_zip_a_bounded_number_of_times() {
     let aws = Aws::with_echo();
-    aws.proxy.fail(
-        "UpdateFunctionCode",
-        1000,
-        Fault::Error(
-            409,
-            "ResourceConflictException",
-            "An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:echo",
-        ),
-    );
+    aws.proxy.fail("UpdateFunctionCode", 1000, conflict());
     let started = Instant::now();
     let out = run_within(
         &mut aws.deploy_cmd(&[

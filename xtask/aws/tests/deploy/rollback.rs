@@ -18,6 +18,21 @@ impl Aws {
         deployed(&mut cmd)
     }
 
+    /// UpdateAlias straight at moto, as the console or the CLI would (no description given:
+    /// the alias keeps the one it has).
+    fn move_by_hand(&self, version: &str, description: Option<&str>) {
+        moto::block_on(
+            self.lambda()
+                .update_alias()
+                .function_name("echo")
+                .name("live")
+                .function_version(version)
+                .set_description(description.map(str::to_string))
+                .send(),
+        )
+        .unwrap();
+    }
+
     fn alias_description(&self) -> String {
         let alias = moto::block_on(
             self.lambda()
@@ -126,15 +141,7 @@ fn rollback_refuses_when_the_alias_moved_meanwhile_or_records_nothing() {
     assert_eq!(aws.alias_version("echo", "live"), "2");
 
     // Moved by hand, the description kept: the record is not about where the alias is now.
-    moto::block_on(
-        aws.lambda()
-            .update_alias()
-            .function_name("echo")
-            .name("live")
-            .function_version("1")
-            .send(),
-    )
-    .unwrap();
+    aws.move_by_hand("1", None);
     let err = aws.rollback(&[]).failure();
     assert!(
         err.contains("is at version 1, but its description records a move to version 2"),
@@ -156,16 +163,7 @@ fn rollback_refuses_when_the_alias_moved_meanwhile_or_records_nothing() {
     assert!(err.contains("function nope does not exist"), "{err}");
 
     // Moved by hand with a description of one's own (no record): only --to.
-    moto::block_on(
-        aws.lambda()
-            .update_alias()
-            .function_name("echo")
-            .name("live")
-            .function_version("1")
-            .description("pinned by the on-call engineer")
-            .send(),
-    )
-    .unwrap();
+    aws.move_by_hand("1", Some("pinned by the on-call engineer"));
     let err = aws.rollback(&[]).failure();
     assert!(
         err.contains("does not record the version it had before")
