@@ -75,8 +75,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
                 | DeployOutcome::Configured
         );
     let mut version = "$LATEST".to_string();
-    let mut smoked = None;
-    let mut alias_moved = changes && args.alias.is_some();
+    let mut smoked: Option<SmokeResult> = None;
     if let Some(changed) = remote.take_if(|_| changes) {
         let settled = settle(&lambda, changed).await?;
         check_code(&settled, function, zip)?;
@@ -88,7 +87,6 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
             };
             match (&args.alias, &smoked) {
                 (Some(alias), Some(result)) if !result.passed => {
-                    alias_moved = false;
                     let kept = match &alias_at_start {
                         Some(at) => format!("{function}:{alias} at version {}", at.version),
                         None => format!("{function}:{alias} uncreated"),
@@ -117,6 +115,8 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         setup.url = Some(url);
     }
 
+    // Only a failed smoke test keeps a published version from the alias.
+    let alias_moved = changes && args.alias.is_some() && smoked.as_ref().is_none_or(|s| s.passed);
     let api_calls = meter.calls();
     Ok(Report {
         function: function.to_string(),
