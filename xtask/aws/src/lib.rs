@@ -3,9 +3,27 @@
 //! `cargo xtask` builds this binary on first use and hands it the command line (see
 //! `xtask::xtask_aws`); the flags, the build, the zip checks and the settings come from the
 //! `xtask` library.
+//!
+//! Layers, each importing only from those below it (a tidy test in xtask keeps the modules free
+//! of cycles):
+//!
+//! 1. `model`: what AWS says as plain data, and the shared pure decisions (failures and their
+//!    sentences, time limits, aliases and their records, URL grants, policy documents);
+//! 2. `sdk`: the SDK edge: configuration, credentials, retries and timeouts, the request meter,
+//!    SDK errors as data; a `Session` every service client is made from;
+//! 3. `lambda`, `iam`: one module per AWS service, owning its calls and the conversion from
+//!    the SDK's types;
+//! 4. `steps`: what the flows are made of (wait, settings, role, url, alias);
+//! 5. `deploy`, `rollback`, `setup_ci`: the flows, with their pure plans and reports;
+//! 6. `cli`: the commands. `dev` (tests and benchmarks only) sits beside them.
 
 pub mod cli;
 pub mod deploy;
 pub mod dev;
+pub mod iam;
+pub mod lambda;
+pub mod model;
 pub mod rollback;
+pub mod sdk;
 pub mod setup_ci;
+pub mod steps;

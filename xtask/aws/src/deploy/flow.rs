@@ -13,16 +13,18 @@ use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
-use super::alias;
-use super::aws::{client, Meter};
-use super::errors::ApiFailure;
-use super::lambda_api::Lambda;
-use super::plan::{check_published, in_progress, plan, progress, Plan, Progress, Remote};
+use super::extras::Extras;
+use super::plan::{check_published, plan, Plan};
 use super::report::{code_bytes, AliasKept, DeployOutcome, Report};
-use super::setup::{execution_role, Setup};
 use super::smoke::{self, SmokeResult, SmokeTest};
-use super::wait::{until_idle, upload, wait_while};
-use super::{configuration, role};
+use crate::iam::Iam;
+use crate::lambda::Lambda;
+use crate::model::failure::ApiFailure;
+use crate::model::function::{in_progress, progress, Progress, Remote};
+use crate::model::timeouts;
+use crate::sdk::connect;
+use crate::steps::wait::{until_idle, upload, wait_while};
+use crate::steps::{alias, role, settings, url};
 
 /// What a deploy starts from, all of it checked before the first request.
 pub struct Inputs<'a> {
@@ -47,11 +49,11 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         zip,
         smoke,
     } = inputs;
-    let meter = Meter::default();
-    let lambda = connect(args, function, target, &meter).await?;
+    let session = connect(&args.aws, target).await?;
+    let lambda = Lambda::new(&session, function);
     status("Deploying", format!("{function} at {}", lambda.endpoint));
 
-    let mut setup = Setup::default();
+    let mut setup = Extras::default();
     let found = match lambda.get().await? {
         Some(remote) => Some(before_update(&lambda, target, remote).await?),
         None => None,
@@ -62,7 +64,10 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         _ => None,
     };
     let (outcome, mut remote) = match found {
-        None => create(&lambda, args, declared, &mut setup, arch, zip).await?,
+        None => {
+            let iam = Iam::new(&session, role::when_denied());
+            create(&lambda, &iam, args, declared, &mut setup, arch, zip).await?
+        }
         Some(remote) => update(&lambda, args, declared, &mut setup, remote, arch, zip).await?,
     };
     // A dry run stops here: even an unchanged function gets no PublishVersion or alias move.
@@ -109,15 +114,13 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         status("Skipped", "the smoke test (--dry-run)");
     }
     if let Some(auth) = args.setup.url {
-        let url = lambda
-            .ensure_url(auth, args.alias.as_deref(), args.dry_run)
-            .await?;
+        let url = url::ensure_url(&lambda, auth, args.alias.as_deref(), args.dry_run).await?;
         setup.url = Some(url);
     }
 
     // Only a failed smoke test keeps a published version from the alias.
     let alias_moved = changes && args.alias.is_some() && smoked.as_ref().is_none_or(|s| s.passed);
-    let api_calls = meter.calls();
+    let api_calls = session.meter.calls();
     Ok(Report {
         function: function.to_string(),
         function_arn: remote.and_then(|r| r.arn),
@@ -142,24 +145,6 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     })
 }
 
-/// A client for the flags' region, profile and endpoint, with credentials resolved.
-async fn connect<'a>(
-    args: &Args,
-    function: &'a str,
-    target: &FunctionRef,
-    meter: &Meter,
-) -> Result<Lambda<'a>> {
-    let (client, iam, endpoint) = client(
-        args.aws.region.as_deref(),
-        args.aws.profile.as_deref(),
-        args.aws.endpoint_url.as_deref(),
-        target,
-        meter,
-    )
-    .await?;
-    Ok(Lambda::new(client, iam, endpoint, function))
-}
-
 /// The function found is the one asked for, and no update is being applied to it.
 async fn before_update(
     lambda: &Lambda<'_>,
@@ -180,9 +165,10 @@ async fn before_update(
 /// say how to.
 async fn create(
     lambda: &Lambda<'_>,
+    iam: &Iam,
     args: &Args,
     declared: &Declared,
-    setup: &mut Setup,
+    setup: &mut Extras,
     arch: Arch,
     zip: &CheckedZip,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
@@ -190,7 +176,8 @@ async fn create(
     if !args.create {
         bail!(lambda.explain(&ApiFailure::NotFound, Operation::GetFunction));
     }
-    let role = execution_role(lambda, args, setup).await?;
+    let (role, report) = role::execution_role(iam, function, args).await?;
+    setup.role = report;
     if args.dry_run {
         status("Skipped", format!("creating {function} (--dry-run)"));
         return Ok((DeployOutcome::WouldCreate, None));
@@ -213,15 +200,14 @@ async fn update(
     lambda: &Lambda<'_>,
     args: &Args,
     declared: &Declared,
-    setup: &mut Setup,
+    setup: &mut Extras,
     remote: Remote,
     arch: Arch,
     zip: &CheckedZip,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
     let function = lambda.function;
     let code = plan(&remote, &zip.code_sha256, arch, args.force)?;
-    let (changes, configured) =
-        configuration::apply(lambda, declared, &remote, args.dry_run).await?;
+    let (changes, configured) = settings::apply(lambda, declared, &remote, args.dry_run).await?;
     setup.settings = changes;
     let remote = match configured {
         Some(configured) => settle(lambda, configured).await?,
@@ -253,7 +239,7 @@ async fn update(
         .await
         .map_err(|e| match setup.settings.is_empty() || args.dry_run {
             true => e,
-            false => e.context(configuration::left_between(
+            false => e.context(settings::left_between(
                 function,
                 &setup.settings,
                 remote.code_sha256.as_deref(),
@@ -319,7 +305,7 @@ async fn smoke_test(
     // Lambda's default timeout when the function reports none.
     let timeout = std::time::Duration::from_secs(settled.settings.timeout_s.unwrap_or(3).into());
     let answer = lambda
-        .invoke(version, &test.event, super::timeouts::smoke(timeout))
+        .invoke(version, &test.event, timeouts::smoke(timeout))
         .await;
     let result = match &answer {
         Ok(answer) => smoke::verdict(test, version, Ok(answer)),

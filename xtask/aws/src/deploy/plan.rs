@@ -1,30 +1,11 @@
-//! The decisions, as pure functions over plain data: may this zip go to that function, is
-//! it already there, is an update done, how long to wait before asking again.
-
-use std::time::Duration;
+//! Deploy's decisions, as pure functions over plain data: may this zip go to that function,
+//! is it already there, does the published version hold it. (Whether an update is done, and
+//! how long to wait before asking again, are `model`'s.)
 
 use anyhow::{bail, Result};
-use serde::Serialize;
 use xtask::lambda::Arch;
 
-/// What GetFunction and its relatives say about the function, as plain data.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Remote {
-    pub name: String,
-    pub arn: Option<String>,
-    pub code_sha256: Option<String>,
-    pub architectures: Vec<String>,
-    pub runtime: Option<String>,
-    pub package_type: Option<String>,
-    pub revision_id: Option<String>,
-    pub version: Option<String>,
-    pub state: Option<String>,
-    pub state_reason: Option<String>,
-    pub last_update_status: Option<String>,
-    pub last_update_status_reason: Option<String>,
-    /// The settings `deploy` manages (memory, timeout, environment, ...).
-    pub settings: xtask::lambda::settings::Current,
-}
+use crate::model::function::Remote;
 
 /// The next step after reading the function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,47 +55,6 @@ pub fn plan(remote: &Remote, local_code_sha256: &str, arch: Arch, force: bool) -
     Ok(Plan::Upload)
 }
 
-/// Where an update (or a creation) stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    Done,
-    Pending(String),
-}
-
-/// Reads State and LastUpdateStatus: done, still going, or failed (with Lambda's reason).
-pub fn progress(remote: &Remote) -> Result<Progress> {
-    let reason = |r: &Option<String>| r.clone().unwrap_or_else(|| "no reason given".to_string());
-    match remote.state.as_deref() {
-        Some("Failed") => bail!(
-            "function {} is in state Failed: {}",
-            remote.name,
-            reason(&remote.state_reason)
-        ),
-        Some("Pending") => return Ok(Progress::Pending("State Pending".into())),
-        _ => {}
-    }
-    match remote.last_update_status.as_deref() {
-        Some("Failed") => bail!(
-            "Lambda could not apply the update to {}: LastUpdateStatus Failed: {}; \
-             the previous code keeps running, fix the cause and deploy again",
-            remote.name,
-            reason(&remote.last_update_status_reason)
-        ),
-        Some("InProgress") => Ok(Progress::Pending("LastUpdateStatus InProgress".into())),
-        _ => Ok(Progress::Done),
-    }
-}
-
-/// While an update (anyone's) is being applied, what says so; `None` once it is over, however
-/// it ended: a Failed update of someone else's does not stop ours.
-pub fn in_progress(remote: &Remote) -> Option<String> {
-    if remote.state.as_deref() == Some("Pending") {
-        return Some("State Pending".into());
-    }
-    (remote.last_update_status.as_deref() == Some("InProgress"))
-        .then(|| "LastUpdateStatus InProgress".into())
-}
-
 /// The version PublishVersion made holds the uploaded code: Lambda's answer names its
 /// CodeSha256, which must be the zip's.
 pub fn check_published(
@@ -132,11 +72,6 @@ pub fn check_published(
         );
     }
     Ok(())
-}
-
-/// Waits between polls and conflict retries: 0.5 s, 1 s, 2 s, then every 2 s.
-pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(2)))
 }
 
 #[cfg(test)]
@@ -230,65 +165,6 @@ mod tests {
     }
 
     #[test]
-    fn progress_reads_state_and_last_update_status() {
-        let with = |state: Option<&str>, last: Option<&str>| Remote {
-            state: state.map(Into::into),
-            last_update_status: last.map(Into::into),
-            last_update_status_reason: Some("bad zip".into()),
-            state_reason: Some("no role".into()),
-            ..remote()
-        };
-        assert_eq!(
-            progress(&with(Some("Active"), Some("Successful"))).unwrap(),
-            Progress::Done
-        );
-        assert_eq!(
-            progress(&with(Some("Active"), None)).unwrap(),
-            Progress::Done
-        );
-        assert!(matches!(
-            progress(&with(Some("Active"), Some("InProgress"))).unwrap(),
-            Progress::Pending(_)
-        ));
-        assert!(matches!(
-            progress(&with(Some("Pending"), None)).unwrap(),
-            Progress::Pending(_)
-        ));
-        let failed = progress(&with(Some("Active"), Some("Failed")))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            failed.contains("Failed") && failed.contains("bad zip"),
-            "{failed}"
-        );
-        let state = progress(&with(Some("Failed"), None))
-            .unwrap_err()
-            .to_string();
-        assert!(state.contains("no role"), "{state}");
-    }
-
-    #[test]
-    fn in_progress_is_anyones_update_until_it_ends() {
-        let with = |state: Option<&str>, last: Option<&str>| Remote {
-            state: state.map(Into::into),
-            last_update_status: last.map(Into::into),
-            ..remote()
-        };
-        assert_eq!(
-            in_progress(&with(Some("Active"), Some("InProgress"))).as_deref(),
-            Some("LastUpdateStatus InProgress")
-        );
-        assert_eq!(
-            in_progress(&with(Some("Pending"), None)).as_deref(),
-            Some("State Pending")
-        );
-        for done in ["Successful", "Failed"] {
-            assert_eq!(in_progress(&with(Some("Active"), Some(done))), None);
-        }
-        assert_eq!(in_progress(&with(None, None)), None);
-    }
-
-    #[test]
     fn a_published_version_must_hold_the_zip() {
         assert!(check_published("echo", "4", Some("abc="), "abc=").is_ok());
         let err = check_published("echo", "4", Some("xyz="), "abc=")
@@ -300,13 +176,5 @@ mod tests {
             "{err}"
         );
         assert!(check_published("echo", "4", None, "abc=").is_err());
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        assert_eq!(backoff(0), Duration::from_millis(500));
-        assert_eq!(backoff(1), Duration::from_secs(1));
-        assert_eq!(backoff(2), Duration::from_secs(2));
-        assert_eq!(backoff(40), Duration::from_secs(2));
     }
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use xtask::lambda::Arch;
 
-use super::setup::Setup;
+use super::extras::Extras;
 use super::smoke::SmokeResult;
+use crate::sdk::ApiCall;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,13 +53,6 @@ impl std::fmt::Display for AliasKept {
     }
 }
 
-/// One HTTP request the SDK sent (retries included).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiCall {
-    pub operation: String,
-    pub request_bytes: u64,
-}
-
 /// What carrying the code cost: the request bodies of the calls that upload a zip.
 pub fn code_bytes(calls: &[ApiCall]) -> u64 {
     calls
@@ -96,7 +90,7 @@ pub struct Report {
     pub seconds: f64,
     /// Settings changed, execution role, Function URL.
     #[serde(flatten)]
-    pub setup: Setup,
+    pub setup: Extras,
 }
 
 impl Report {
@@ -187,7 +181,7 @@ mod tests {
                 request_bytes: 0,
             }],
             seconds: 0.25,
-            setup: Setup::default(),
+            setup: Extras::default(),
         };
         let human = report.human();
         assert!(human.contains("outcome:     unchanged"), "{human}");

@@ -13,6 +13,8 @@ use serde_json::Value;
 use xtask::lambda::MAX_PAYLOAD_BYTES;
 use xtask::util::fs::read_regular;
 
+use crate::model::function::InvokeAnswer;
+
 /// The smoke test of this deploy: an event, and maybe the answer it must give.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SmokeTest {
@@ -94,18 +96,6 @@ fn bom_note(bytes: &[u8]) -> &'static str {
         true => "; it starts with a UTF-8 byte-order mark: save it without one",
         false => "",
     }
-}
-
-/// Lambda's answer to the smoke test's Invoke.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InvokeAnswer {
-    pub status: u16,
-    /// `X-Amz-Function-Error`: `Unhandled` or `Handled`.
-    pub function_error: Option<String>,
-    pub payload: Vec<u8>,
-    /// The decoded `LogResult`: the end of the invocation's log.
-    pub log_tail: Option<String>,
-    pub executed_version: Option<String>,
 }
 
 /// How much of the payload a report shows.

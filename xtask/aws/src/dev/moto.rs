@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use aws_sdk_lambda::Client;
 use xtask::lambda::Arch;
 
-use crate::deploy::aws::http_client;
-use crate::deploy::lambda_api;
+use crate::lambda;
+use crate::sdk::http_client;
 
 /// A Lambda client for moto with fixed test credentials, independent of the environment.
 pub fn lambda_client(endpoint: &str) -> Client {
@@ -41,7 +41,7 @@ pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
 pub fn create_function(endpoint: &str, name: &str, arch: Arch, role: &str) -> Result<()> {
     let placeholder = xtask::bootstrap_zip::zip_bootstrap(b"placeholder", 1)?;
     let client = lambda_client(endpoint);
-    block_on(lambda_api::create_function(&client, name, arch, role, placeholder).send())
+    block_on(lambda::create_function(&client, name, arch, role, placeholder).send())
         .map_err(|e| anyhow::anyhow!(aws_sdk_lambda::error::DisplayErrorContext(e).to_string()))
         .with_context(|| format!("creating function {name} on moto"))?;
     Ok(())

@@ -1,5 +1,5 @@
 //! `cargo xtask rollback`: the alias back to the version the last deploy moved it from (read
-//! from its description, see `deploy::alias::Record`), or to `--to`; guarded by the alias's
+//! from its description, see `model::alias::Record`), or to `--to`; guarded by the alias's
 //! RevisionId. `plan` decides, this file reads and writes.
 
 pub mod plan;
@@ -12,11 +12,10 @@ use xtask::util::runtime;
 use xtask::util::status::status;
 use xtask::workspace::metadata;
 
-use crate::deploy::alias::Record;
-use crate::deploy::aws::{client, Meter};
-use crate::deploy::errors::ApiFailure;
-use crate::deploy::lambda_api::Lambda;
-use crate::deploy::preflight::check_connection;
+use crate::lambda::Lambda;
+use crate::model::alias::Record;
+use crate::model::failure::ApiFailure;
+use crate::sdk::{check_connection, connect};
 use plan::{plan, Rollback};
 
 /// What the rollback did (or, with `--dry-run`, would do).
@@ -60,15 +59,8 @@ pub fn run(args: Args) -> Result<()> {
     let function = target.function_name.clone();
     let runtime = runtime::current_thread("the AWS SDK")?;
     let report = runtime.block_on(async {
-        let (client, iam, endpoint) = client(
-            args.aws.region.as_deref(),
-            args.aws.profile.as_deref(),
-            args.aws.endpoint_url.as_deref(),
-            &function_ref,
-            &Meter::default(),
-        )
-        .await?;
-        let lambda = Lambda::new(client, iam, endpoint, &function);
+        let session = connect(&args.aws, &function_ref).await?;
+        let lambda = Lambda::new(&session, &function);
         roll_back(&lambda, &function_ref, &args).await
     })?;
     if args.json {

@@ -4,7 +4,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::deploy::alias::{is_version, AliasState, Record};
+use crate::model::alias::{is_version, AliasState, Record};
 
 /// The move a rollback makes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

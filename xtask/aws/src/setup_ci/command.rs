@@ -8,11 +8,11 @@ use xtask::setup_ci::{Args, Inputs};
 use xtask::util::runtime;
 use xtask::util::status::status;
 
-use super::iam::Iam;
-use super::plan::{self, Desired, DocumentStep, ProviderStep};
+use super::plan::{self, Desired, DocumentStep, Observed, ProviderStep};
 use super::report::{Outcome, Report, Step};
-use crate::deploy::aws::{self, Meter};
-use crate::deploy::preflight::check_connection;
+use super::variables::variables;
+use crate::iam::Iam;
+use crate::sdk::{self, check_connection, Session};
 
 const ROLE_DESCRIPTION: &str =
     "Assumed by GitHub Actions to deploy the Lambda function; made by `cargo xtask setup-ci`";
@@ -32,20 +32,19 @@ pub fn run(args: Args) -> Result<()> {
 
 async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
     let profile = args.aws.profile.as_deref();
-    let sdk = aws::configure(
+    let sdk = sdk::configure(
         args.aws.region.as_deref(),
         profile,
         args.aws.endpoint_url.as_deref(),
     )
     .await?;
-    let credentials = sdk.credentials(profile).await?;
-    let meter = Meter::default();
-    let iam = Iam::new(&sdk, &credentials, &meter);
+    let session = Session::open(sdk, profile).await?;
+    let iam = Iam::new(&session, plan::when_denied());
 
     let caller = iam.caller().await?;
     let function = FunctionArn::parse(&format!(
         "arn:{}:lambda:{}:{}:function:{}",
-        caller.partition, sdk.region, caller.account, inputs.function_name
+        caller.partition, session.sdk.region, caller.account, inputs.function_name
     ))
     .context("the function's ARN, from the credentials' account and partition and the region")?;
     let subject = inputs.subject.claim(&inputs.repo);
@@ -73,7 +72,7 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
         trust_policy: trust_policy(&function, &inputs.repo, &inputs.subject),
         permissions_policy: permissions_policy(&function),
     };
-    let observed = iam.read(&inputs.role_name, &inputs.policy_name).await?;
+    let observed = read(&iam, &inputs.role_name, &inputs.policy_name).await?;
     let plan = plan::plan(&observed, &desired);
     let dry_run = args.dry_run;
     let skipped = |what: String| status("Skipped", format!("{what} (--dry-run)"));
@@ -86,14 +85,14 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
                 "Creating",
                 format!("OIDC provider {}", plan::provider_url()),
             );
-            iam.create_provider().await?;
+            iam.create_provider(&plan::provider_url(), AUDIENCE).await?;
         }
         ProviderStep::AddAudience { arn } if dry_run => {
             skipped(format!("adding audience {AUDIENCE} to {arn}"))
         }
         ProviderStep::AddAudience { arn } => {
             status("Adding", format!("audience {AUDIENCE} to {arn}"));
-            iam.add_audience(arn).await?;
+            iam.add_audience(arn, AUDIENCE).await?;
         }
         ProviderStep::Keep { .. } => {}
     }
@@ -167,20 +166,44 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
     ];
     Ok(Report {
         dry_run,
-        variables: plan::variables(
+        variables: variables(
             inputs.repo.as_str(),
             &role_arn,
             &caller.account,
-            &sdk.region,
+            &session.sdk.region,
             &inputs.function_name,
         ),
         caller: caller.arn,
         account: caller.account,
-        region: sdk.region,
+        region: session.sdk.region.clone(),
         repo: inputs.repo.as_str().to_string(),
         subject,
         role_arn,
         steps,
-        api_calls: meter.calls().into_iter().map(|c| c.operation).collect(),
+        api_calls: session
+            .meter
+            .calls()
+            .into_iter()
+            .map(|c| c.operation)
+            .collect(),
+    })
+}
+
+/// Everything the plan needs, read: GitHub's provider, the role, its inline policy.
+async fn read(iam: &Iam, role: &str, policy: &str) -> Result<Observed> {
+    let arns = iam.providers().await?;
+    let provider = match plan::github_provider(arns.iter().map(String::as_str)) {
+        Some(arn) => Some(iam.provider(arn).await?),
+        None => None,
+    };
+    let role_seen = iam.role(role).await?;
+    let policy_seen = match &role_seen {
+        None => None,
+        Some(_) => iam.role_policy(role, policy).await?,
+    };
+    Ok(Observed {
+        provider,
+        role: role_seen,
+        policy: policy_seen,
     })
 }

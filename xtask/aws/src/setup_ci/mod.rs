@@ -3,17 +3,18 @@
 //! repository's tokens, and its permissions policy, both policies `iam-policy`'s. Each item is
 //! read first and written only when it differs, so a rerun writes nothing.
 //!
-//! - `command`: the edges: inputs, the SDK's configuration (deploy's), the steps, the output;
-//! - `plan`: every decision, the policies compared as IAM reads them, the repository variables
-//!   and the failure messages, as pure functions;
-//! - `iam`: the STS and IAM calls, one method each;
+//! - `command`: the edges: inputs, the session (`crate::sdk`), the reads and writes through
+//!   `crate::iam`, the output;
+//! - `plan`: every decision, the policies compared as IAM reads them, the fix for a denied
+//!   call, as pure functions;
+//! - `variables`: the repository variables the workflow reads and their `gh` lines;
 //! - `report`: what was done, for people and `--json`.
 //!
 //! The flags are `xtask::setup_ci::Args`, shared with `cargo xtask`'s command line.
 
 mod command;
-pub mod iam;
 pub mod plan;
 pub mod report;
+pub mod variables;
 
 pub use command::run;

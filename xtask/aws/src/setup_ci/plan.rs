@@ -3,12 +3,11 @@
 //! the deploy role with the desired trust policy, and its permissions policy; policies compared
 //! as IAM reads them; and every failure told as one sentence naming the fix.
 
-use serde::Serialize;
 use serde_json::Value;
 use xtask::iam_policy::{AUDIENCE, OIDC_PROVIDER};
 
-use crate::deploy::errors::{no_credentials, ApiFailure, CREDENTIAL_SOURCES};
-use crate::deploy::role::parse_policy;
+pub use crate::model::iam::{ProviderSeen, RoleSeen};
+use crate::model::policy::parse_policy;
 
 /// Every IAM action setup-ci may call: what the identity running it must be allowed.
 pub const IAM_ACTIONS: &[&str] = &[
@@ -26,21 +25,6 @@ pub const IAM_ACTIONS: &[&str] = &[
 /// The URL GitHub's provider is created with: its token issuer.
 pub fn provider_url() -> String {
     format!("https://{OIDC_PROVIDER}")
-}
-
-/// GitHub's provider as IAM holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderSeen {
-    pub arn: String,
-    pub client_ids: Vec<String>,
-}
-
-/// The deploy role as IAM holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleSeen {
-    pub arn: String,
-    /// As IAM returns it: URL-encoded JSON.
-    pub trust_policy: String,
 }
 
 /// What the reads found.
@@ -160,106 +144,18 @@ pub fn normalize(value: Value) -> Value {
     }
 }
 
-/// `arn:aws-cn:sts::…` -> `aws-cn`.
-pub fn partition_of_arn(arn: &str) -> Option<&str> {
-    let partition = arn.strip_prefix("arn:")?.split(':').next()?;
-    (!partition.is_empty()).then_some(partition)
-}
-
 /// The ARN a role of this name gets (when it has the default path `/`), for `--dry-run`.
 pub fn role_arn(partition: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{name}")
 }
 
-/// One repository variable the workflow reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Variable {
-    pub name: &'static str,
-    pub value: String,
-    /// The GitHub CLI command that sets it.
-    pub gh: String,
-}
-
-/// What `.github/workflows/ci.yml` reads from `vars.`: the role to assume, the one account its
-/// credentials may be for (`allowed-account-ids`), the region and the function.
-pub fn variables(
-    repo: &str,
-    role_arn: &str,
-    account: &str,
-    region: &str,
-    function: &str,
-) -> Vec<Variable> {
-    [
-        ("AWS_ROLE_ARN", role_arn),
-        ("AWS_ACCOUNT_ID", account),
-        ("AWS_REGION", region),
-        ("LAMBDA_FUNCTION_NAME", function),
-    ]
-    .into_iter()
-    .map(|(name, value)| Variable {
-        name,
-        value: value.to_string(),
-        gh: format!(
-            "gh variable set {name} --repo {} --body {}",
-            shell_quote(repo),
-            shell_quote(value)
-        ),
-    })
-    .collect()
-}
-
-/// `s` as one word for a POSIX shell: as it is when nothing in it is special, else in single
-/// quotes (a `'` inside as `'\''`).
-pub fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// A failed IAM or STS call as one sentence: what was refused and how to get past it.
-/// `action` is the IAM action (`iam:CreateRole`), `resource` what it was about.
-pub fn explain(failure: &ApiFailure, action: &str, resource: &str, endpoint: &str) -> String {
-    match failure {
-        ApiFailure::AccessDenied(m) => format!(
-            "access denied: the credentials in use may not call {action} on {resource} ({m}); \
-             setup-ci is a one-time action for an administrator: run it with an identity \
-             allowed {} (e.g. --profile ADMIN), or make the role yourself from \
-             `cargo xtask iam-policy`",
-            IAM_ACTIONS.join(", ")
-        ),
-        ApiFailure::BadCredentials(m) => format!(
-            "AWS rejected the credentials ({m}); they are invalid or expired: refresh them \
-             (e.g. `aws sso login`) or supply others: {CREDENTIAL_SOURCES}"
-        ),
-        ApiFailure::NoCredentials(d) => no_credentials(d),
-        ApiFailure::Throttled(m) => format!(
-            "AWS kept throttling {action} ({m}) after the SDK's retries; try again later, or \
-             raise the attempts with AWS_MAX_ATTEMPTS"
-        ),
-        ApiFailure::Server(s, m) => format!(
-            "AWS kept failing {action} with HTTP {s} ({m}) after the SDK's retries; this is on \
-             the service's side: try again later"
-        ),
-        ApiFailure::Unreachable(d) => format!(
-            "could not reach {endpoint} ({d}); check the network, --endpoint-url / \
-             AWS_ENDPOINT_URL and --region"
-        ),
-        ApiFailure::TimedOut(d) => format!(
-            "{endpoint} did not answer {action} in time ({d}); check the network and \
-             --endpoint-url / AWS_ENDPOINT_URL"
-        ),
-        ApiFailure::NotLambda => format!(
-            "the endpoint at {endpoint} answered {action} with HTML, not the AWS API: check \
-             --endpoint-url (and AWS_ENDPOINT_URL)"
-        ),
-        ApiFailure::Other(m) => format!("{action} on {resource} failed: {m}"),
-        other => format!("{action} on {resource} failed: {other:?}"),
-    }
+/// What to do when an IAM or STS call of setup-ci is denied.
+pub fn when_denied() -> String {
+    format!(
+        "setup-ci is a one-time action for an administrator: run it with an identity allowed \
+         {} (e.g. --profile ADMIN), or make the role yourself from `cargo xtask iam-policy`",
+        IAM_ACTIONS.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -439,11 +335,11 @@ mod tests {
             None
         );
         assert_eq!(
-            partition_of_arn("arn:aws-cn:sts::123456789012:assumed-role/a/b"),
+            crate::model::iam::partition_of("arn:aws-cn:sts::123456789012:assumed-role/a/b"),
             Some("aws-cn")
         );
-        assert_eq!(partition_of_arn("arn::sts::1:user/x"), None);
-        assert_eq!(partition_of_arn("nope"), None);
+        assert_eq!(crate::model::iam::partition_of("arn::sts::1:user/x"), None);
+        assert_eq!(crate::model::iam::partition_of("nope"), None);
         assert_eq!(
             role_arn("aws", "123456789012", "echo-deploy"),
             "arn:aws:iam::123456789012:role/echo-deploy"
@@ -451,45 +347,19 @@ mod tests {
     }
 
     #[test]
-    fn variables_and_their_gh_commands() {
-        let vars = variables(
-            "octo-org/echo-lambda",
-            "arn:aws:iam::123456789012:role/echo-deploy",
-            "123456789012",
-            "eu-west-1",
-            "echo",
-        );
-        let names: Vec<&str> = vars.iter().map(|v| v.name).collect();
-        assert_eq!(
-            names,
-            [
-                "AWS_ROLE_ARN",
-                "AWS_ACCOUNT_ID",
-                "AWS_REGION",
-                "LAMBDA_FUNCTION_NAME"
-            ]
-        );
-        assert_eq!(
-            vars[0].gh,
-            "gh variable set AWS_ROLE_ARN --repo octo-org/echo-lambda --body \
-             arn:aws:iam::123456789012:role/echo-deploy"
-        );
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("$HOME"), "'$HOME'");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("eu-west-1"), "eu-west-1");
-    }
-
-    #[test]
     fn failures_name_the_action_and_the_fix() {
-        let denied = explain(
-            &ApiFailure::AccessDenied(
+        let denied = crate::model::failure::explain(
+            &crate::model::failure::ApiFailure::AccessDenied(
                 "User: u is not authorized to perform: iam:CreateRole".into(),
             ),
-            "iam:CreateRole",
-            "role echo-deploy",
-            "https://iam.amazonaws.com",
+            &crate::model::failure::Call {
+                service: "IAM",
+                action: "iam:CreateRole",
+                resource: "role echo-deploy",
+                endpoint: Some("https://iam.amazonaws.com"),
+                when_denied: &when_denied(),
+                when_missing: None,
+            },
         );
         assert!(
             denied.starts_with(
@@ -503,22 +373,5 @@ mod tests {
             "{denied}"
         );
         assert!(denied.contains("iam:PutRolePolicy"), "{denied}");
-        let unreachable = explain(
-            &ApiFailure::Unreachable("refused".into()),
-            "sts:GetCallerIdentity",
-            "the caller",
-            "http://127.0.0.1:1",
-        );
-        assert!(unreachable.starts_with("could not reach http://127.0.0.1:1 (refused)"));
-        let other = explain(
-            &ApiFailure::Other("MalformedPolicyDocument: bad".into()),
-            "iam:PutRolePolicy",
-            "role echo-deploy",
-            "x",
-        );
-        assert_eq!(
-            other,
-            "iam:PutRolePolicy on role echo-deploy failed: MalformedPolicyDocument: bad"
-        );
     }
 }

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::plan::{DocumentStep, ProviderStep, Variable};
+use super::plan::{DocumentStep, ProviderStep};
+use super::variables::Variable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -135,7 +136,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::setup_ci::plan::variables;
+    use crate::setup_ci::variables::variables;
 
     fn report(dry_run: bool, outcome: Outcome) -> Report {
         Report {

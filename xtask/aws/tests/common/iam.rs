@@ -23,7 +23,7 @@ const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 /// `a=b%3Ac&d=e+f` -> [("a", "b:c"), ("d", "e f")].
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
     // Form bodies are encoded as IAM encodes policy documents.
-    use xtask_aws::deploy::role::percent_decode as decode;
+    use xtask_aws::model::policy::percent_decode as decode;
     String::from_utf8_lossy(body)
         .split('&')
         .filter(|pair| !pair.is_empty())

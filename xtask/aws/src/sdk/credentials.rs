@@ -14,9 +14,9 @@ use aws_sdk_lambda::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_types::os_shim_internal::{Env, Fs};
 use xtask::lambda::names::check_retry_env;
 
-use super::aws::chain;
-use super::errors::no_credentials;
-use super::timeouts;
+use super::raw::chain;
+use crate::model::failure::no_credentials;
+use crate::model::timeouts;
 
 /// The two files profiles come from, as the SDK finds them: AWS_CONFIG_FILE and
 /// AWS_SHARED_CREDENTIALS_FILE, else `~/.aws/config` and `~/.aws/credentials`.
@@ -44,7 +44,7 @@ fn env_profile_paths() -> [PathBuf; 2] {
     )
 }
 
-/// The profile deploy reads (`--profile`, else AWS_PROFILE), for messages.
+/// The profile the command reads (`--profile`, else AWS_PROFILE), for messages.
 pub fn selected_profile(flag: Option<&str>) -> Option<String> {
     flag.map(str::to_string)
         .or_else(|| std::env::var("AWS_PROFILE").ok())

@@ -1,4 +1,4 @@
-//! Every time limit of a deploy, in one place; the README's "Timeouts" table lists them.
+//! Every time limit of the commands that call AWS, and the pace of their polls, in one place; the README's "Timeouts" table lists them.
 //!
 //! Calls without code (GetFunction, PublishVersion, the alias calls) are answered by Lambda in
 //! well under a second, so a server that accepts and never answers fails them in under a
@@ -35,6 +35,9 @@ pub const UPDATE: Duration = Duration::from_secs(300);
 /// sends deploy waits (polling GetFunction) until the other update is over.
 pub const CONFLICT_UPLOADS: u32 = 3;
 
+/// How long to retry CreateFunction while a new role is not yet assumable (IAM takes seconds).
+pub const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(90);
+
 /// Lambda's limit on a function's init phase (an Invoke after a publish is a cold start).
 pub const INIT: Duration = Duration::from_secs(10);
 
@@ -59,6 +62,11 @@ pub fn upload(zip_bytes: u64) -> Duration {
     upload_attempt(zip_bytes) * 2
 }
 
+/// Waits between polls and conflict retries: 0.5 s, 1 s, 2 s, then every 2 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << attempt.min(2)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +86,13 @@ mod tests {
         assert_eq!(upload_attempt(572_437), Duration::from_secs(32));
         // A call without code is bounded well below an upload.
         assert!(CALL < upload_attempt(0) * 2 && CALL_ATTEMPT < CALL);
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(40), Duration::from_secs(2));
     }
 }

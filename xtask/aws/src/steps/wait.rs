@@ -8,10 +8,10 @@ use anyhow::{bail, Result};
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
-use super::errors::ApiFailure;
-use super::lambda_api::{Attempt, Lambda};
-use super::plan::{backoff, in_progress, Remote};
-use super::timeouts::{CONFLICT_UPLOADS, UPDATE};
+use crate::lambda::{Attempt, Lambda};
+use crate::model::failure::ApiFailure;
+use crate::model::function::{in_progress, Remote};
+use crate::model::timeouts::{backoff, CONFLICT_UPLOADS, UPDATE};
 
 /// Polls GetFunction while `pending` says what is still going on, for up to [`UPDATE`].
 pub async fn wait_while(

@@ -1,8 +1,14 @@
-//! The Lambda API calls a deploy makes, one method each, with failures explained.
+//! The Lambda service: one method per API call, each answer converted to our data
+//! (`convert`), each failure classified and explained.
 //!
-//! Only this file (and its extensions `configuration` and `url`) touches the SDK client, and
-//! together they call exactly the operations of [`Operation::ALL`], the list the deploying role's IAM policy is printed from; a test below
-//! reads the calls from this source and compares.
+//! Only this module (`mod.rs`, `settings.rs`, `url.rs`) touches the Lambda client, and
+//! together they call exactly the operations of [`Operation::ALL`], the list the deploying
+//! role's IAM policy is printed from; a test below reads the calls from these files and
+//! compares.
+
+pub mod convert;
+mod settings;
+mod url;
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
@@ -11,14 +17,16 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, FunctionCode, LogType, Runtime};
 use aws_sdk_lambda::Client;
 use xtask::deploy::Operation;
+use xtask::lambda::settings::Declared;
 use xtask::lambda::{Arch, BOOTSTRAP};
 use xtask::verify::CheckedZip;
 
-use super::alias::AliasState;
-use super::aws::{raw_failure, upload_timeouts};
-use super::errors::{classify, explain, ApiFailure, CallContext};
-use super::plan::Remote;
-use super::smoke::InvokeAnswer;
+use crate::model::alias::AliasState;
+use crate::model::failure::{classify, explain, ApiFailure, Call};
+use crate::model::function::{InvokeAnswer, Remote};
+use crate::sdk::raw::raw_failure;
+use crate::sdk::{timeouts_of, upload_timeouts, Session};
+use convert::FunctionShape;
 
 /// A call's result; a failure comes classified, for the caller to act on, and explained.
 pub type Attempt<T> = std::result::Result<T, (ApiFailure, anyhow::Error)>;
@@ -48,51 +56,58 @@ pub fn create_function(
         .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
 }
 
-macro_rules! remote_from {
-    ($name:expr, $c:expr) => {{
-        let c = $c;
-        Remote {
-            name: c.function_name().unwrap_or($name).to_string(),
-            arn: c.function_arn().map(str::to_string),
-            code_sha256: c.code_sha256().map(str::to_string),
-            architectures: c
-                .architectures()
-                .iter()
-                .map(|a| a.as_str().to_string())
-                .collect(),
-            runtime: c.runtime().map(|r| r.as_str().to_string()),
-            package_type: c.package_type().map(|p| p.as_str().to_string()),
-            revision_id: c.revision_id().map(str::to_string),
-            version: c.version().map(str::to_string),
-            state: c.state().map(|s| s.as_str().to_string()),
-            state_reason: c.state_reason().map(str::to_string),
-            last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
-            last_update_status_reason: c.last_update_status_reason().map(str::to_string),
-            settings: super::configuration::current_from!(c),
-        }
-    }};
+/// What to do when the function is not there.
+const WHEN_MISSING: &str = "check --function-name and --region, or create it with `--create` \
+(and --role ARN, or a role it creates)";
+
+/// The sentence for `failure` of `operation` on `function` at `endpoint`.
+pub fn explain_call(
+    failure: &ApiFailure,
+    operation: Operation,
+    function: &str,
+    endpoint: &str,
+) -> String {
+    let action = operation.iam_action();
+    let resource = format!("function {function}");
+    let when_denied = format!(
+        "allow `{action}` on the function's ARN \
+         (arn:aws:lambda:REGION:ACCOUNT:function:{function}) in the IAM policy of the \
+         deploying identity"
+    );
+    explain(
+        failure,
+        &Call {
+            service: "Lambda",
+            action: &action,
+            resource: &resource,
+            endpoint: Some(endpoint),
+            when_denied: &when_denied,
+            when_missing: Some(WHEN_MISSING),
+        },
+    )
 }
-pub(crate) use remote_from;
 
 /// One function at one endpoint.
 pub struct Lambda<'a> {
-    pub(super) client: Client,
-    /// For `--create`'s execution role.
-    pub(super) iam: aws_sdk_iam::Client,
+    client: Client,
     pub endpoint: String,
     pub function: &'a str,
 }
 
 impl<'a> Lambda<'a> {
-    pub fn new(
-        client: Client,
-        iam: aws_sdk_iam::Client,
-        endpoint: String,
-        function: &'a str,
-    ) -> Lambda<'a> {
+    /// A client for `function` on the session's configuration and credentials, its requests
+    /// metered; sends no request.
+    pub fn new(session: &Session, function: &'a str) -> Lambda<'a> {
+        let endpoint = session
+            .endpoint_url()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("https://lambda.{}.amazonaws.com", session.sdk.region));
+        let config = aws_sdk_lambda::config::Builder::from(&session.sdk.config)
+            .credentials_provider(session.credentials.clone())
+            .interceptor(session.meter.clone())
+            .build();
         Lambda {
-            client,
-            iam,
+            client: Client::from_conf(config),
             endpoint,
             function,
         }
@@ -100,21 +115,10 @@ impl<'a> Lambda<'a> {
 
     /// The sentence for `failure` of `operation` on this function.
     pub fn explain(&self, failure: &ApiFailure, operation: Operation) -> String {
-        explain(
-            failure,
-            &CallContext {
-                operation,
-                function: self.function,
-                endpoint: &self.endpoint,
-            },
-        )
+        explain_call(failure, operation, self.function, &self.endpoint)
     }
 
-    pub(super) fn fail<E>(
-        &self,
-        operation: Operation,
-        err: SdkError<E>,
-    ) -> (ApiFailure, anyhow::Error)
+    fn fail<E>(&self, operation: Operation, err: SdkError<E>) -> (ApiFailure, anyhow::Error)
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -133,7 +137,7 @@ impl<'a> Lambda<'a> {
             .await
         {
             Ok(out) => Ok(Some(match out.configuration() {
-                Some(c) => remote_from!(self.function, c),
+                Some(c) => c.remote(self.function),
                 None => Remote {
                     name: self.function.to_string(),
                     ..Default::default()
@@ -156,7 +160,7 @@ impl<'a> Lambda<'a> {
             .send()
             .await
         {
-            Ok(out) => Ok(out.configuration().map(|c| remote_from!(self.function, c))),
+            Ok(out) => Ok(out.configuration().map(|c| c.remote(self.function))),
             Err(err) => match self.fail(Operation::GetFunction, err) {
                 (ApiFailure::NotFound, _) => Ok(None),
                 (_, error) => Err(error),
@@ -193,7 +197,7 @@ impl<'a> Lambda<'a> {
             .config_override(upload_config(zip))
             .send()
             .await
-            .map(|out| remote_from!(self.function, &out))
+            .map(|out| out.remote(self.function))
             .map_err(|e| self.fail(Operation::UpdateFunctionCode, e))
     }
 
@@ -218,6 +222,26 @@ impl<'a> Lambda<'a> {
             .map(str::to_string)
             .context("PublishVersion answered without a version number")?;
         Ok((version, out.code_sha256().map(str::to_string)))
+    }
+
+    /// CreateFunction with the declared settings, once; the caller retries while a new role
+    /// has not reached Lambda.
+    pub async fn create(
+        &self,
+        zip: &CheckedZip,
+        arch: Arch,
+        role: &str,
+        declared: &Declared,
+    ) -> Attempt<Remote> {
+        let request = create_function(&self.client, self.function, arch, role, zip.bytes.clone());
+        settings::on_create(request, declared)
+            .map_err(|e| (ApiFailure::Other(e.to_string()), e))?
+            .customize()
+            .config_override(upload_config(zip))
+            .send()
+            .await
+            .map(|out| out.remote(self.function))
+            .map_err(|e| self.fail(Operation::CreateFunction, e))
     }
 
     /// GetAlias; `None` when the alias does not exist.
@@ -291,7 +315,7 @@ impl Lambda<'_> {
     ) -> Result<InvokeAnswer> {
         use base64::Engine;
         let config = aws_sdk_lambda::config::Builder::default()
-            .timeout_config(super::aws::timeouts_of(limit, limit))
+            .timeout_config(timeouts_of(limit, limit))
             .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled());
         let out = self
             .client
@@ -348,13 +372,16 @@ mod tests {
     /// comments, not in their tests).
     fn operations_called() -> BTreeSet<String> {
         let sources = [
-            include_str!("lambda_api.rs"),
-            include_str!("configuration.rs"),
+            include_str!("mod.rs"),
+            include_str!("settings.rs"),
             include_str!("url.rs"),
         ];
         let code: String = sources
             .iter()
-            .flat_map(|source| source[..source.find("#[cfg(test)]").unwrap()].lines())
+            .flat_map(|source| {
+                let code = source.find("#[cfg(test)]").unwrap_or(source.len());
+                source[..code].lines()
+            })
             .filter(|line| !line.trim_start().starts_with("//"))
             .flat_map(|line| line.split_whitespace())
             .collect();
@@ -379,7 +406,7 @@ mod tests {
         assert_eq!(
             operations_called(),
             listed,
-            "the calls in lambda_api.rs (left) and xtask::deploy::Operation::ALL (right), \
+            "the calls in lambda/ (left) and xtask::deploy::Operation::ALL (right), \
              which `cargo xtask iam-policy` prints the deploying role's permissions from, differ"
         );
     }
@@ -387,5 +414,64 @@ mod tests {
     #[test]
     fn snake_to_camel() {
         assert_eq!(camel("update_function_code"), "UpdateFunctionCode");
+    }
+
+    #[test]
+    fn lambda_failures_name_the_fix() {
+        let endpoint = "https://lambda.eu-west-1.amazonaws.com";
+        let say =
+            |failure: &ApiFailure, operation| explain_call(failure, operation, "echo", endpoint);
+        let missing = say(&ApiFailure::NotFound, Operation::GetFunction);
+        assert!(
+            missing.starts_with(
+                "function echo does not exist at the Lambda endpoint \
+                 https://lambda.eu-west-1.amazonaws.com; check --function-name"
+            ),
+            "{missing}"
+        );
+        assert!(missing.contains("--create` (and --role ARN"), "{missing}");
+        let denied = say(
+            &ApiFailure::AccessDenied("nope".into()),
+            Operation::UpdateFunctionCode,
+        );
+        assert!(
+            denied.contains("lambda:UpdateFunctionCode")
+                && denied.contains("arn:aws:lambda:REGION:ACCOUNT:function:echo"),
+            "{denied}"
+        );
+        let unreachable = say(
+            &ApiFailure::Unreachable("refused".into()),
+            Operation::GetFunction,
+        );
+        assert!(
+            unreachable.starts_with("could not reach the Lambda endpoint https://"),
+            "{unreachable}"
+        );
+        assert!(unreachable.contains("--endpoint-url"), "{unreachable}");
+        assert!(say(&ApiFailure::StaleRevision, Operation::UpdateFunctionCode).contains("rerun"));
+        let local = |failure: &ApiFailure| {
+            explain_call(
+                failure,
+                Operation::GetFunction,
+                "echo",
+                "http://127.0.0.1:8080",
+            )
+        };
+        assert!(local(&ApiFailure::NotTheApi).starts_with(
+            "the endpoint at http://127.0.0.1:8080 answered with HTML, not the Lambda API: \
+             check --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA)"
+        ));
+        let late = local(&ApiFailure::TimedOut("after 50s".into()));
+        assert!(
+            late.starts_with(
+                "the Lambda endpoint http://127.0.0.1:8080 did not answer lambda:GetFunction in \
+                 time (after 50s)"
+            ),
+            "{late}"
+        );
+        assert!(
+            say(&ApiFailure::Throttled("x".into()), Operation::GetFunction)
+                .starts_with("Lambda kept throttling lambda:GetFunction")
+        );
     }
 }

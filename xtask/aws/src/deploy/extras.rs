@@ -1,24 +1,21 @@
 //! What a deploy set up besides the code: the settings it changed, the execution role of
 //! `--create`, the Function URL of `--url`; for the report, its step summary and `--json`.
 
-use anyhow::Result;
 use serde::Serialize;
-use xtask::deploy::{default_role_name, Args};
 use xtask::lambda::settings::Change;
 
-use super::lambda_api::Lambda;
-use super::role::{ensure_role, RoleReport};
-use super::url::UrlReport;
+use crate::steps::role::RoleReport;
+use crate::steps::url::UrlReport;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Setup {
+pub struct Extras {
     /// The declared settings that differed from the function's (applied unless a dry run).
     pub settings: Vec<Change>,
     pub role: Option<RoleReport>,
     pub url: Option<UrlReport>,
 }
 
-impl Setup {
+impl Extras {
     pub fn human(&self) -> String {
         let mut out = String::new();
         if self.settings.is_empty() {
@@ -81,30 +78,13 @@ impl AuthName for xtask::deploy::UrlAuth {
     }
 }
 
-/// `--role`, else the role `--create` creates or reuses (`--role-name`, else the function's
-/// name with `-role`). The ARN is empty when a dry run would create it.
-pub async fn execution_role(lambda: &Lambda<'_>, args: &Args, setup: &mut Setup) -> Result<String> {
-    if let Some(arn) = &args.role {
-        return Ok(arn.clone());
-    }
-    let name = args
-        .setup
-        .role_name
-        .clone()
-        .unwrap_or_else(|| default_role_name(lambda.function));
-    let role = ensure_role(lambda, &name, args.dry_run).await?;
-    let arn = role.arn.clone();
-    setup.role = Some(role);
-    Ok(arn)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn renders_what_was_set_up() {
-        let setup = Setup {
+        let setup = Extras {
             settings: vec![Change {
                 setting: "memory (MB)".into(),
                 from: Some("128".into()),
@@ -142,6 +122,6 @@ mod tests {
         let json = serde_json::to_value(&setup).unwrap();
         assert_eq!(json["url"]["auth"], "public");
         assert_eq!(json["settings"][0]["to"], "256");
-        assert!(Setup::default().human().contains("settings:    unchanged"));
+        assert!(Extras::default().human().contains("settings:    unchanged"));
     }
 }

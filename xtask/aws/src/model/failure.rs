@@ -1,7 +1,6 @@
-//! Failed API calls: reduced to what decides the message ([`classify`]), then told as one or
-//! two sentences naming the fix ([`explain`]). Pure; the SDK side is in `aws.rs`.
-
-use xtask::deploy::Operation;
+//! Failed AWS calls, of every service: reduced to what decides the message ([`classify`]),
+//! then told as one or two sentences naming the fix ([`explain`]). Pure; the SDK's errors
+//! become [`RawFailure`]s in `sdk::raw_failure`.
 
 /// An API failure reduced to what decides the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,10 +16,10 @@ pub enum ApiFailure {
     Throttled(String),
     Server(u16, String),
     Unreachable(String),
-    /// No answer within deploy's timeouts (`timeouts.rs`).
+    /// No answer within the timeouts (`timeouts.rs`).
     TimedOut(String),
-    /// An HTML page: a web server or a captive portal, not the Lambda API.
-    NotLambda,
+    /// An HTML page: a web server or a captive portal, not the AWS API.
+    NotTheApi,
     Other(String),
 }
 
@@ -47,7 +46,7 @@ pub fn classify(raw: &RawFailure) -> ApiFailure {
         return ApiFailure::TimedOut(raw.detail.clone());
     }
     if raw.html && raw.code.is_none() && raw.status.is_some_and(|s| s < 500) {
-        return ApiFailure::NotLambda;
+        return ApiFailure::NotTheApi;
     }
     if raw.no_response {
         if detail_lower.contains("credentials") || detail_lower.contains("identity") {
@@ -86,12 +85,31 @@ pub fn classify(raw: &RawFailure) -> ApiFailure {
     }
 }
 
-/// What the failing call was doing, for the message.
+/// What the failing call was, for the message: the same sentences serve every service.
 #[derive(Debug, Clone)]
-pub struct CallContext<'a> {
-    pub operation: Operation,
-    pub function: &'a str,
-    pub endpoint: &'a str,
+pub struct Call<'a> {
+    /// The service as its API is named: `Lambda`, `IAM`, `STS`.
+    pub service: &'a str,
+    /// The IAM action of the call: `lambda:GetFunction`, `iam:CreateRole`.
+    pub action: &'a str,
+    /// What the call was about: `function echo`, `role echo-deploy`.
+    pub resource: &'a str,
+    /// Where requests went, when known (the flag, the environment, or the region's).
+    pub endpoint: Option<&'a str>,
+    /// The fix when access is denied: who may call the action, or what to do instead.
+    pub when_denied: &'a str,
+    /// The fix when the resource does not exist (a plain statement when `None`).
+    pub when_missing: Option<&'a str>,
+}
+
+impl Call<'_> {
+    /// `the Lambda endpoint https://…`, or `the IAM endpoint` when the SDK picks it.
+    fn endpoint_phrase(&self) -> String {
+        match self.endpoint {
+            Some(url) => format!("the {} endpoint {url}", self.service),
+            None => format!("the {} endpoint", self.service),
+        }
+    }
 }
 
 pub const CREDENTIAL_SOURCES: &str = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and \
@@ -105,30 +123,32 @@ pub fn no_credentials(detail: &str) -> String {
 }
 
 /// One sentence (or two) saying what went wrong and how to fix it.
-pub fn explain(failure: &ApiFailure, cx: &CallContext<'_>) -> String {
-    let action = cx.operation.iam_action();
-    let CallContext {
-        function, endpoint, ..
-    } = cx;
+pub fn explain(failure: &ApiFailure, call: &Call<'_>) -> String {
+    let Call {
+        service,
+        action,
+        resource,
+        ..
+    } = call;
+    let endpoint = call.endpoint_phrase();
     match failure {
-        ApiFailure::NotFound => format!(
-            "function {function} does not exist at {endpoint}; check --function-name and \
-             --region, or create it with `--create` (and --role ARN, or a role it creates)"
-        ),
+        ApiFailure::NotFound => match call.when_missing {
+            Some(fix) => format!("{resource} does not exist at {endpoint}; {fix}"),
+            None => format!("{resource} does not exist at {endpoint}"),
+        },
         ApiFailure::Conflict(m) => format!(
-            "{action} on {function} conflicts with an update still in progress ({m}); \
+            "{action} on {resource} conflicts with an update still in progress ({m}); \
              wait for it to finish and deploy again"
         ),
         ApiFailure::StaleRevision => format!(
-            "function {function} changed while deploying ({action} was refused because its \
+            "{resource} changed while deploying ({action} was refused because its \
              RevisionId is stale): another deploy or change ran at the same time; nothing was \
              overwritten, rerun the deploy to go on top of it"
         ),
         ApiFailure::AccessDenied(m) => format!(
-            "access denied: the credentials in use may not call {action} on function \
-             {function} ({m}); allow `{action}` on the function's ARN \
-             (arn:aws:lambda:REGION:ACCOUNT:function:{function}) in the IAM policy of the \
-             deploying identity"
+            "access denied: the credentials in use may not call {action} on {resource} ({m}); \
+             {}",
+            call.when_denied
         ),
         ApiFailure::BadCredentials(m) => format!(
             "AWS rejected the credentials ({m}); they are invalid or expired: refresh them \
@@ -136,26 +156,28 @@ pub fn explain(failure: &ApiFailure, cx: &CallContext<'_>) -> String {
         ),
         ApiFailure::NoCredentials(d) => no_credentials(d),
         ApiFailure::Throttled(m) => format!(
-            "Lambda kept throttling {action} ({m}) after the SDK's retries; try again later, \
+            "{service} kept throttling {action} ({m}) after the SDK's retries; try again later, \
              or raise the attempts with AWS_MAX_ATTEMPTS"
         ),
         ApiFailure::Server(s, m) => format!(
-            "Lambda kept failing {action} with HTTP {s} ({m}) after the SDK's retries; \
+            "{service} kept failing {action} with HTTP {s} ({m}) after the SDK's retries; \
              this is on the service's side: try again later"
         ),
         ApiFailure::Unreachable(d) => format!(
-            "could not reach the Lambda endpoint {endpoint} ({d}); check the network, \
-             --endpoint-url / AWS_ENDPOINT_URL and --region"
+            "could not reach {endpoint} ({d}); check the network, --endpoint-url / \
+             AWS_ENDPOINT_URL and --region"
         ),
         ApiFailure::TimedOut(d) => format!(
-            "the Lambda endpoint {endpoint} did not answer {action} in time ({d}); check the \
-             network and --endpoint-url / AWS_ENDPOINT_URL (deploy's timeouts are in the README)"
+            "{endpoint} did not answer {action} in time ({d}); check the network and \
+             --endpoint-url / AWS_ENDPOINT_URL (the timeouts are in the README)"
         ),
-        ApiFailure::NotLambda => format!(
-            "the endpoint at {endpoint} answered with HTML, not the Lambda API: check \
-             --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA)"
+        ApiFailure::NotTheApi => format!(
+            "the endpoint at {} answered with HTML, not the {service} API: check \
+             --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{})",
+            call.endpoint.unwrap_or("the default address"),
+            service.to_ascii_uppercase()
         ),
-        ApiFailure::Other(m) => format!("{action} on {function} failed: {m}"),
+        ApiFailure::Other(m) => format!("{action} on {resource} failed: {m}"),
     }
 }
 
@@ -245,48 +267,63 @@ mod tests {
             detail: "unexpected token '<'".into(),
             ..Default::default()
         };
-        assert_eq!(classify(&page(200)), ApiFailure::NotLambda);
-        assert_eq!(classify(&page(404)), ApiFailure::NotLambda);
+        assert_eq!(classify(&page(200)), ApiFailure::NotTheApi);
+        assert_eq!(classify(&page(404)), ApiFailure::NotTheApi);
         // A load balancer's error page is still the service failing.
         assert!(matches!(classify(&page(503)), ApiFailure::Server(503, _)));
-        let cx = CallContext {
-            operation: Operation::GetFunction,
-            function: "echo",
-            endpoint: "http://127.0.0.1:8080",
-        };
-        assert!(explain(&ApiFailure::NotLambda, &cx).starts_with(
-            "the endpoint at http://127.0.0.1:8080 answered with HTML, not the Lambda API: \
-             check --endpoint-url"
-        ));
-        let late = explain(&ApiFailure::TimedOut("after 50s".into()), &cx);
-        assert!(
-            late.contains("did not answer lambda:GetFunction in time (after 50s)"),
-            "{late}"
-        );
+    }
+
+    fn iam_call<'a>(endpoint: Option<&'a str>) -> Call<'a> {
+        Call {
+            service: "IAM",
+            action: "iam:CreateRole",
+            resource: "role echo-deploy",
+            endpoint,
+            when_denied: "run it as an administrator",
+            when_missing: None,
+        }
     }
 
     #[test]
-    fn explanations_name_the_fix() {
-        let cx = CallContext {
-            operation: Operation::UpdateFunctionCode,
-            function: "echo",
-            endpoint: "https://lambda.eu-west-1.amazonaws.com",
-        };
-        assert!(explain(&ApiFailure::NotFound, &cx).contains("--create` (and --role ARN"));
-        let denied = explain(&ApiFailure::AccessDenied("nope".into()), &cx);
-        assert!(
-            denied.contains("lambda:UpdateFunctionCode")
-                && denied.contains("arn:aws:lambda:REGION:ACCOUNT:function:echo"),
-            "{denied}"
+    fn one_set_of_sentences_for_every_service() {
+        let call = iam_call(Some("http://127.0.0.1:1"));
+        let denied = explain(&ApiFailure::AccessDenied("not authorized".into()), &call);
+        assert_eq!(
+            denied,
+            "access denied: the credentials in use may not call iam:CreateRole on role \
+             echo-deploy (not authorized); run it as an administrator"
         );
-        let none = explain(&ApiFailure::NoCredentials("x".into()), &cx);
+        let unreachable = explain(&ApiFailure::Unreachable("refused".into()), &call);
+        assert!(
+            unreachable
+                .starts_with("could not reach the IAM endpoint http://127.0.0.1:1 (refused)"),
+            "{unreachable}"
+        );
+        assert!(explain(&ApiFailure::NotTheApi, &call).starts_with(
+            "the endpoint at http://127.0.0.1:1 answered with HTML, not the IAM API: check \
+                 --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM)"
+        ));
+        let throttled = explain(&ApiFailure::Throttled("slow down".into()), &iam_call(None));
+        assert!(
+            throttled.starts_with("IAM kept throttling iam:CreateRole (slow down)"),
+            "{throttled}"
+        );
+        assert_eq!(
+            explain(&ApiFailure::NotFound, &iam_call(None)),
+            "role echo-deploy does not exist at the IAM endpoint"
+        );
+        assert_eq!(
+            explain(
+                &ApiFailure::Other("MalformedPolicyDocument: bad".into()),
+                &call
+            ),
+            "iam:CreateRole on role echo-deploy failed: MalformedPolicyDocument: bad"
+        );
+        let none = explain(&ApiFailure::NoCredentials("x".into()), &call);
         assert!(
             none.contains("AWS_ACCESS_KEY_ID") && none.contains("--profile"),
             "{none}"
         );
         assert!(none.contains("AWS_WEB_IDENTITY_TOKEN_FILE"), "{none}");
-        let unreachable = explain(&ApiFailure::Unreachable("refused".into()), &cx);
-        assert!(unreachable.contains("--endpoint-url"), "{unreachable}");
-        assert!(explain(&ApiFailure::StaleRevision, &cx).contains("rerun"));
     }
 }

@@ -1,0 +1,86 @@
+//! The function URL calls: GetFunctionUrlConfig, CreateFunctionUrlConfig, GetPolicy and
+//! AddPermission, one method each.
+
+use anyhow::Result;
+use aws_sdk_lambda::types::FunctionUrlAuthType;
+use xtask::deploy::{Operation, UrlAuth};
+
+use super::Lambda;
+use crate::model::failure::ApiFailure;
+use crate::model::url::Grant;
+
+impl Lambda<'_> {
+    /// GetFunctionUrlConfig: the URL and its AuthType, `None` when there is none.
+    pub async fn url_config(&self, qualifier: Option<&str>) -> Result<Option<(String, String)>> {
+        match self
+            .client
+            .get_function_url_config()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some((
+                out.function_url().to_string(),
+                out.auth_type().as_str().to_string(),
+            ))),
+            Err(err) => match self.fail(Operation::GetFunctionUrlConfig, err) {
+                (ApiFailure::NotFound, _) => Ok(None),
+                (_, error) => Err(error),
+            },
+        }
+    }
+
+    /// CreateFunctionUrlConfig; returns the URL.
+    pub async fn create_url(&self, qualifier: Option<&str>, auth: UrlAuth) -> Result<String> {
+        let out = self
+            .client
+            .create_function_url_config()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .auth_type(FunctionUrlAuthType::from(auth.auth_type()))
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::CreateFunctionUrlConfig, e).1)?;
+        Ok(out.function_url().to_string())
+    }
+
+    /// GetPolicy: the resource policy's document, `None` when there is none.
+    pub async fn policy(&self, qualifier: Option<&str>) -> Result<Option<String>> {
+        match self
+            .client
+            .get_policy()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.policy().map(str::to_string)),
+            Err(err) => match self.fail(Operation::GetPolicy, err) {
+                (ApiFailure::NotFound, _) => Ok(None),
+                (_, error) => Err(error),
+            },
+        }
+    }
+
+    /// AddPermission of one statement a public URL needs, to everyone.
+    pub async fn grant(&self, qualifier: Option<&str>, grant: Grant) -> Result<()> {
+        let request = self
+            .client
+            .add_permission()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .statement_id(grant.statement_id())
+            .action(grant.action())
+            .principal("*");
+        let request = match grant {
+            Grant::InvokeFunctionUrl => request.function_url_auth_type(FunctionUrlAuthType::None),
+            Grant::InvokeFunction => request.invoked_via_function_url(true),
+        };
+        request
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::AddPermission, e).1)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,259 @@
+//! `deploy --create` without `--role`: the execution role, created or reused (when it exists
+//! and trusts Lambda), with the AWS managed policy that lets the function write its logs; and
+//! CreateFunction retried while IAM has not yet propagated a new role to Lambda.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use xtask::deploy::{default_role_name, Args};
+use xtask::lambda::settings::Declared;
+use xtask::lambda::Arch;
+use xtask::util::status::status;
+use xtask::verify::CheckedZip;
+
+use crate::iam::Iam;
+use crate::lambda::Lambda;
+use crate::model::failure::ApiFailure;
+use crate::model::function::Remote;
+use crate::model::policy::{one_or_many, parse_policy};
+use crate::model::timeouts::{backoff, ROLE_PROPAGATION_BUDGET};
+
+pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
+pub const BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+/// The IAM actions creating or reusing the role needs (iam:PassRole for CreateFunction).
+pub const ROLE_ACTIONS: &[&str] = &[
+    "iam:GetRole",
+    "iam:CreateRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:AttachRolePolicy",
+    "iam:PassRole",
+];
+
+/// What to do when an IAM call of `--create`'s role is denied.
+pub fn when_denied() -> String {
+    format!(
+        "creating the execution role is a one-time action for an identity allowed {}, or \
+         create the role yourself and pass --role ARN",
+        ROLE_ACTIONS.join(", ")
+    )
+}
+
+/// What happened to the execution role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleReport {
+    pub name: String,
+    pub arn: String,
+    /// `created`, `reused`, or `given` (--role).
+    pub outcome: String,
+    /// Whether AWSLambdaBasicExecutionRole was attached by this run.
+    pub attached_policy: bool,
+}
+
+/// The trust policy: Lambda may assume the role.
+pub fn trust_policy() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": LAMBDA_SERVICE},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+/// Does this trust policy (JSON, or URL-encoded JSON as IAM returns it) let Lambda assume the role?
+pub fn trusts_lambda(document: &str) -> bool {
+    let Some(policy) = parse_policy(document) else {
+        return false;
+    };
+    one_or_many(&policy["Statement"]).iter().any(|s| {
+        s["Effect"] == "Allow"
+            && one_or_many(&s["Action"])
+                .iter()
+                .any(|a| a.as_str() == Some("sts:AssumeRole"))
+            && one_or_many(&s["Principal"]["Service"])
+                .iter()
+                .any(|p| p.as_str() == Some(LAMBDA_SERVICE))
+    })
+}
+
+/// CreateFunction's answer while a new role has not reached Lambda yet.
+pub fn role_not_yet_assumable(failure: &ApiFailure) -> bool {
+    matches!(failure, ApiFailure::Other(m)
+        if m.starts_with("InvalidParameterValueException") && m.contains("cannot be assumed"))
+}
+
+/// `--role`, else the role `--create` creates or reuses (`--role-name`, else the function's
+/// name with `-role`), reported. The ARN is empty when a dry run would create it.
+pub async fn execution_role(
+    iam: &Iam,
+    function: &str,
+    args: &Args,
+) -> Result<(String, Option<RoleReport>)> {
+    if let Some(arn) = &args.role {
+        return Ok((arn.clone(), None));
+    }
+    let name = args
+        .setup
+        .role_name
+        .clone()
+        .unwrap_or_else(|| default_role_name(function));
+    let role = ensure_role(iam, &name, args.dry_run).await?;
+    Ok((role.arn.clone(), Some(role)))
+}
+
+/// Creates the role `name`, or reuses it when it exists and trusts Lambda; makes sure the
+/// basic execution policy is attached.
+pub async fn ensure_role(iam: &Iam, name: &str, dry_run: bool) -> Result<RoleReport> {
+    let (arn, outcome) = match iam.role(name).await? {
+        Some(role) => {
+            if !trusts_lambda(&role.trust_policy) {
+                bail!(
+                    "role {name} exists but does not let {LAMBDA_SERVICE} assume it; pass \
+                     --role-name OTHER to create another, or --role ARN of a role that does"
+                );
+            }
+            status("Reusing", format!("execution role {name}"));
+            (role.arn, "reused")
+        }
+        None if dry_run => {
+            status(
+                "Skipped",
+                format!("creating execution role {name} (--dry-run)"),
+            );
+            return Ok(RoleReport {
+                name: name.to_string(),
+                arn: String::new(),
+                outcome: "would-create".into(),
+                attached_policy: false,
+            });
+        }
+        None => {
+            status(
+                "Creating",
+                format!("execution role {name} (trusts {LAMBDA_SERVICE})"),
+            );
+            let arn = iam
+                .create_role(
+                    name,
+                    &trust_policy(),
+                    "Execution role of the Lambda function, made by `cargo xtask deploy --create`",
+                )
+                .await?;
+            (arn, "created")
+        }
+    };
+    let attached = iam
+        .attached_policies(name)
+        .await?
+        .iter()
+        .any(|p| p == BASIC_EXECUTION_POLICY);
+    let attach = !attached && !dry_run;
+    if attach {
+        status(
+            "Attaching",
+            format!("AWSLambdaBasicExecutionRole to {name}"),
+        );
+        iam.attach_policy(name, BASIC_EXECUTION_POLICY).await?;
+    }
+    Ok(RoleReport {
+        name: name.to_string(),
+        arn,
+        outcome: outcome.into(),
+        attached_policy: attach,
+    })
+}
+
+/// CreateFunction with the declared settings, retried (bounded, with progress) while Lambda
+/// says the role cannot be assumed yet.
+pub async fn create_function(
+    lambda: &Lambda<'_>,
+    zip: &CheckedZip,
+    arch: Arch,
+    role: &str,
+    declared: &Declared,
+) -> Result<Remote> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        match lambda.create(zip, arch, role, declared).await {
+            Ok(created) => return Ok(created),
+            Err((failure, error)) if role_not_yet_assumable(&failure) => {
+                let wait = backoff(attempt);
+                if started.elapsed() + wait > ROLE_PROPAGATION_BUDGET {
+                    return Err(error.context(format!(
+                        "Lambda still could not assume role {role} after {} s; check its \
+                         trust policy allows {LAMBDA_SERVICE}",
+                        ROLE_PROPAGATION_BUDGET.as_secs()
+                    )));
+                }
+                attempt += 1;
+                status(
+                    "Waiting",
+                    format!(
+                        "for IAM to propagate role {role} to Lambda; retrying CreateFunction \
+                         in {:.1} s (attempt {})",
+                        wait.as_secs_f64(),
+                        attempt + 1
+                    ),
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err((_, error)) => return Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_policies() {
+        assert!(trusts_lambda(&trust_policy().to_string()));
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%5B%22lambda.amazonaws.com%22%5D%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert!(trusts_lambda(encoded));
+        let ec2 = trust_policy()
+            .to_string()
+            .replace("lambda.amazonaws.com", "ec2.amazonaws.com");
+        assert!(!trusts_lambda(&ec2));
+        let deny = trust_policy().to_string().replace("Allow", "Deny");
+        assert!(!trusts_lambda(&deny));
+        assert!(!trusts_lambda("not json"));
+    }
+
+    #[test]
+    fn failures() {
+        let m = crate::model::failure::explain(
+            &ApiFailure::AccessDenied(
+                "User: u is not authorized to perform: iam:CreateRole".into(),
+            ),
+            &crate::model::failure::Call {
+                service: "IAM",
+                action: "iam:CreateRole",
+                resource: "role echo-role",
+                endpoint: None,
+                when_denied: &when_denied(),
+                when_missing: None,
+            },
+        );
+        assert!(
+            m.contains("may not call iam:CreateRole on role echo-role"),
+            "{m}"
+        );
+        assert!(m.contains("not authorized to perform"), "{m}");
+        assert!(
+            m.contains("--role ARN") && m.contains("iam:PassRole"),
+            "{m}"
+        );
+        assert!(role_not_yet_assumable(&ApiFailure::Other(
+            "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.".into()
+        )));
+        assert!(!role_not_yet_assumable(&ApiFailure::Other(
+            "InvalidParameterValueException: bad memory".into()
+        )));
+    }
+}
