@@ -106,6 +106,20 @@ fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
     ];
     let first = aws.ok("web", &everything);
     assert_eq!(first["outcome"], "created");
+    // What CreateFunction set is in the report, not "unchanged".
+    let set: Vec<String> = first["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["setting"], c["from"], c["to"]))
+        .collect();
+    assert_eq!(
+        set,
+        [
+            r#""memory (MB)" null "256""#,
+            r#""environment MODE" null "prod""#
+        ]
+    );
     assert_eq!(first["role"]["name"], "web-role");
     assert_eq!(first["role"]["outcome"], "created");
     assert_eq!(first["url"]["outcome"], "created");
@@ -190,6 +204,7 @@ fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
         &["--memory", "512", "--env", "MODE=prod", "--dry-run"],
     );
     assert_eq!(dry["settings"].as_array().unwrap().len(), 2, "{dry}");
+    assert_eq!(dry["outcome"], "would-configure", "{dry}");
     assert_eq!(aws.proxy.count("UpdateFunctionConfiguration"), 0);
     assert_eq!(aws.configuration("web").memory_size(), Some(1024));
     let fixed = aws.ok("web", &["--memory", "512", "--env", "MODE=prod"]);

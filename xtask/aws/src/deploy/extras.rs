@@ -15,14 +15,28 @@ pub struct Extras {
     pub url: Option<UrlReport>,
 }
 
+/// The URL, or what stands in its place when a dry run would create it.
+fn url_text(url: &UrlReport) -> &str {
+    match url.url.as_str() {
+        "" => "(made by a run without --dry-run)",
+        made => made,
+    }
+}
+
 impl Extras {
-    pub fn human(&self) -> String {
+    /// For people: every change made, or with `dry_run` every change that would be made.
+    pub fn human(&self, dry_run: bool) -> String {
         let mut out = String::new();
         if self.settings.is_empty() {
             out.push_str("settings:    unchanged\n");
         }
+        let label = if dry_run {
+            "would set:  "
+        } else {
+            "setting:    "
+        };
         for change in &self.settings {
-            out.push_str(&format!("setting:     {change}\n"));
+            out.push_str(&format!("{label} {change}\n"));
         }
         if let Some(role) = &self.role {
             out.push_str(&format!("role:        {} ({})\n", role.name, role.outcome));
@@ -30,7 +44,7 @@ impl Extras {
         if let Some(url) = &self.url {
             out.push_str(&format!(
                 "URL:         {} ({}, {})\n",
-                url.url,
+                url_text(url),
                 url.auth.auth_name(),
                 url.outcome
             ));
@@ -38,8 +52,8 @@ impl Extras {
         out
     }
 
-    /// Rows of the step summary's table.
-    pub fn markdown_rows(&self) -> String {
+    /// Rows of the step summary's table, in the human report's words.
+    pub fn markdown_rows(&self, dry_run: bool) -> String {
         let settings = if self.settings.is_empty() {
             "unchanged".to_string()
         } else {
@@ -49,14 +63,19 @@ impl Extras {
                 .collect::<Vec<_>>()
                 .join("<br>")
         };
-        let mut out = format!("| settings | {settings} |\n");
+        let label = if dry_run && !self.settings.is_empty() {
+            "would set"
+        } else {
+            "settings"
+        };
+        let mut out = format!("| {label} | {settings} |\n");
         if let Some(role) = &self.role {
             out.push_str(&format!("| role | `{}` ({}) |\n", role.name, role.outcome));
         }
         if let Some(url) = &self.url {
             out.push_str(&format!(
                 "| URL | {} ({}, {}) |\n",
-                url.url,
+                url_text(url),
                 url.auth.auth_name(),
                 url.outcome
             ));
@@ -104,7 +123,7 @@ mod tests {
                 permissions_added: vec!["FunctionURLAllowPublicAccess".into()],
             }),
         };
-        let human = setup.human();
+        let human = setup.human(false);
         assert!(
             human.contains("setting:     memory (MB): 128 -> 256"),
             "{human}"
@@ -117,11 +136,36 @@ mod tests {
             human.contains("URL:         https://x.lambda-url.us-east-1.on.aws/ (public, created)"),
             "{human}"
         );
-        let md = setup.markdown_rows();
+        let md = setup.markdown_rows(false);
         assert!(md.contains("| URL | https://x.lambda-url"), "{md}");
         let json = serde_json::to_value(&setup).unwrap();
         assert_eq!(json["url"]["auth"], "public");
         assert_eq!(json["settings"][0]["to"], "256");
-        assert!(Extras::default().human().contains("settings:    unchanged"));
+        assert!(Extras::default()
+            .human(false)
+            .contains("settings:    unchanged"));
+        let dry = setup.human(true);
+        assert!(
+            dry.contains("would set:   memory (MB): 128 -> 256"),
+            "{dry}"
+        );
+        assert!(setup
+            .markdown_rows(true)
+            .contains("| would set | memory (MB)"));
+        let would = Extras {
+            url: Some(UrlReport {
+                url: String::new(),
+                outcome: "would-create".into(),
+                ..setup.url.clone().unwrap()
+            }),
+            ..Extras::default()
+        };
+        assert!(
+            would
+                .human(true)
+                .contains("URL:         (made by a run without --dry-run) (public, would-create)"),
+            "{}",
+            would.human(true)
+        );
     }
 }

@@ -178,6 +178,8 @@ async fn create(
     }
     let (role, report) = role::execution_role(iam, function, args).await?;
     setup.role = report;
+    // Every declared setting goes on CreateFunction: the report lists them as set.
+    setup.settings = xtask::lambda::settings::changes(declared, &Default::default());
     if args.dry_run {
         status("Skipped", format!("creating {function} (--dry-run)"));
         return Ok((DeployOutcome::WouldCreate, None));
@@ -213,8 +215,12 @@ async fn update(
         Some(configured) => settle(lambda, configured).await?,
         None => remote,
     };
-    if code == Plan::Unchanged && !setup.settings.is_empty() && !args.dry_run {
-        return Ok((DeployOutcome::Configured, Some(remote)));
+    if code == Plan::Unchanged && !setup.settings.is_empty() {
+        let outcome = match args.dry_run {
+            true => DeployOutcome::WouldConfigure,
+            false => DeployOutcome::Configured,
+        };
+        return Ok((outcome, Some(remote)));
     }
     if code == Plan::Unchanged {
         status(

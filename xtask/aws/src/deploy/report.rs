@@ -21,17 +21,33 @@ pub enum DeployOutcome {
     WouldCreate,
     /// Same code, new settings (UpdateFunctionConfiguration only).
     Configured,
+    /// `--dry-run`: same code, the settings would be updated.
+    WouldConfigure,
+}
+
+impl DeployOutcome {
+    /// Whether nothing was changed on purpose (`--dry-run`).
+    pub fn is_dry_run(self) -> bool {
+        matches!(
+            self,
+            DeployOutcome::DryRun | DeployOutcome::WouldCreate | DeployOutcome::WouldConfigure
+        )
+    }
 }
 
 impl std::fmt::Display for DeployOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The words `--json` uses, then what they mean where it is not plain.
         f.write_str(match self {
             DeployOutcome::Updated => "updated",
             DeployOutcome::Created => "created",
             DeployOutcome::Unchanged => "unchanged",
-            DeployOutcome::DryRun => "dry run (validated, nothing changed)",
-            DeployOutcome::WouldCreate => "dry run (would create the function)",
-            DeployOutcome::Configured => "settings updated (code unchanged)",
+            DeployOutcome::DryRun => "dry-run (the upload validated; nothing changed)",
+            DeployOutcome::WouldCreate => "would-create (dry run: nothing changed)",
+            DeployOutcome::Configured => "configured (settings updated, code unchanged)",
+            DeployOutcome::WouldConfigure => {
+                "would-configure (dry run: the settings would be updated, the code is unchanged)"
+            }
         })
     }
 }
@@ -112,7 +128,7 @@ impl Report {
             let kept = self.alias_kept.as_ref().map(ToString::to_string);
             out.push_str(&smoke.human(kept.as_deref()));
         }
-        out.push_str(&self.setup.human());
+        out.push_str(&self.setup.human(self.outcome.is_dry_run()));
         out.push_str(&format!(
             "CodeSha256:  {}\nuploaded:    {} bytes\nAPI calls:   {} ({})\ntime:        {:.2} s\n",
             self.code_sha256,
@@ -152,7 +168,7 @@ impl Report {
             self.bytes_uploaded,
             self.api_calls.len(),
             self.seconds,
-            self.setup.markdown_rows()
+            self.setup.markdown_rows(self.outcome.is_dry_run())
         );
         format!("{table}\n{smoke_details}")
     }
