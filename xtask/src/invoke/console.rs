@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 
 use super::invocation::Invocation;
 use super::logs::FunctionLogs;
+use super::outlet::Outlet;
 use super::output::invocation_output;
-use crate::util::outlet::Outlet;
 use crate::util::status::{status, status_line, stderr_line};
 
 /// How long a stopping server waits for its readers to take what is still queued.

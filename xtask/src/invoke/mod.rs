@@ -16,6 +16,8 @@
 //! - `output`: what an invocation prints
 //! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
 //!   and `logs`: the function's logs on their way through a pipe of ours
+//! - `outlet`: an output stream that never makes its writers wait
+//! - `ids`: request and trace ids in Lambda's forms; `time`: clock readings in its units
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
 //!   answered as the Invoke API answers (`endpoint`)
 //! - `http`: the HTTP/1 plumbing both servers share
@@ -27,13 +29,16 @@ mod front_door;
 mod function;
 mod gateway;
 mod http;
+mod ids;
 mod invocation;
 mod listen;
 mod logs;
+mod outlet;
 mod output;
 mod runtime_api;
 mod sandbox;
 mod serve;
+pub(crate) mod time;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -27,9 +27,9 @@ use super::group::{check_interrupted, interrupted, pause, take_over_signals, Gro
 use super::table::Table;
 use super::timing::{median, ratio_of, secs, POLL};
 use super::{Measure, WatchArgs};
+use crate::dev::http;
 use crate::dev::peer::Peer;
 use crate::util::fs::copy_tree;
-use crate::util::http;
 use crate::util::runtime::current_thread;
 use crate::util::scratch::ScratchDir;
 use crate::util::status::status;
