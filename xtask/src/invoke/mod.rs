@@ -56,7 +56,8 @@ pub(crate) use sandbox::Sandbox;
 pub(crate) use serve::serve;
 
 use crate::build;
-use crate::lambda::Arch;
+use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
+use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
 use crate::util::status::stderr_line;
 
@@ -127,10 +128,20 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
     /// Function timeout in seconds (Lambda's default is 3, its maximum 900).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=900))]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(u64::from(*TIMEOUT_S.start())..=u64::from(*TIMEOUT_S.end()))
+    )]
     pub timeout: u64,
     /// Memory size in MB, as Lambda reports it (128 to 10240).
-    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
+    #[arg(
+        long,
+        value_name = "MB",
+        default_value_t = DEFAULT_MEMORY_MB,
+        value_parser = clap::value_parser!(u32).range(i64::from(*MEMORY_MB.start())..=i64::from(*MEMORY_MB.end()))
+    )]
     pub memory: u32,
 }
 
