@@ -7,3 +7,4 @@ pub mod random;
 pub mod runtime;
 pub mod scratch;
 pub mod status;
+pub mod text;
