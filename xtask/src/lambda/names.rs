@@ -1,7 +1,9 @@
 //! Names deploy sends to AWS, checked locally before the first request: a function name or
 //! ARN (never qualified, in the region and partition deploy talks to), an alias name, a
 //! region, an endpoint URL, and the SDK's retry settings from the environment. Each check is a
-//! pure function whose error names the input and the fix.
+//! pure function whose error names the input and the fix. Also the names of the two IAM roles
+//! made for a function: the execution role (`deploy --create`) and CI's deploy role
+//! (`setup-ci`).
 //!
 //! ARNs are read here only: [`Arn::split`] and [`check_arn_place`] (the partitions and which
 //! regions are in each), which `--function-name` and `iam-policy`'s function ARN both use.
@@ -240,6 +242,26 @@ impl FunctionRef {
             _ => self.name.clone(),
         }
     }
+}
+
+/// IAM's longest role name, in characters.
+pub const MAX_ROLE_NAME_LEN: usize = 64;
+
+/// The execution role `deploy --create` creates or reuses when given neither `--role` nor
+/// `--role-name`: the function's name and `-role`, cut to IAM's limit (a function name may
+/// take all 64 characters itself).
+pub fn execution_role_name(function: &str) -> String {
+    format!("{function}-role")
+        .chars()
+        .take(MAX_ROLE_NAME_LEN)
+        .collect()
+}
+
+/// The role CI deploys with, `setup-ci`'s default: the function's name and `-deploy`. Never
+/// cut: `setup-ci` refuses a name over IAM's limit and asks for `--role-name`, as a cut name
+/// might be another function's role.
+pub fn deploy_role_name(function: &str) -> String {
+    format!("{function}-deploy")
 }
 
 /// An alias name as CreateAlias accepts it: 1–128 letters, digits, `-` or `_`, not all
