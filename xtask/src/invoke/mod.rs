@@ -59,7 +59,7 @@ use crate::build;
 use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
 use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
-use crate::util::status::stderr_line;
+use crate::util::status::error;
 
 use sandbox::warm;
 
@@ -229,8 +229,8 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
         env.stop().await;
     }
     if failed > 0 {
-        stderr_line(format!(
-            "error: {failed} of {total} invocation{} failed",
+        error(format!(
+            "{failed} of {total} invocation{} failed",
             if total == 1 { "" } else { "s" }
         ));
         return Ok(ExitCode::FAILURE);
