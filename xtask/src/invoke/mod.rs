@@ -20,6 +20,7 @@
 //! - `ids`: request and trace ids in Lambda's forms; `time`: clock readings in its units
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
 //!   answered as the Invoke API answers (`endpoint`)
+//! - `gateway`: with `--serve`, every request outside the Invoke API through the front door
 //! - `http`: the HTTP/1 plumbing both servers share
 
 mod console;
