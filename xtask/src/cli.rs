@@ -76,7 +76,7 @@ pub fn exit_code(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            crate::util::status::stderr_line(format!("error: {err:#}"));
+            crate::util::status::error(format!("{err:#}"));
             ExitCode::FAILURE
         }
     }

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::deploy::Operation;
+use crate::lambda::names::{check_arn_place, valid_account, valid_function_name, Arn};
 
 /// GitHub's OIDC token issuer; the IAM identity provider is named after it.
 pub const OIDC_PROVIDER: &str = "token.actions.githubusercontent.com";
@@ -72,47 +73,32 @@ impl FunctionArn {
                  `aws lambda get-function --function-name NAME --query Configuration.FunctionArn` prints it"
             )
         };
-        let parts: Vec<&str> = arn.split(':').collect();
-        if parts.len() < 7 || parts[0] != "arn" {
-            return Err(bad("it does not have the seven `:`-separated parts of one"));
-        }
-        let [_, partition, service, region, account, kind, name] = parts[..7] else {
-            unreachable!("length checked above")
+        let seven = || bad("it does not have the seven `:`-separated parts of one");
+        let fields = Arn::split(arn).ok_or_else(seven)?;
+        let mut resource = fields.resource.splitn(3, ':');
+        let (Some(kind), Some(name)) = (resource.next(), resource.next()) else {
+            return Err(seven());
         };
-        if let Some(qualifier) = parts.get(7) {
+        let Arn {
+            partition,
+            service,
+            region,
+            account,
+            ..
+        } = fields;
+        if let Some(qualifier) = resource.next() {
             bail!(
                 "`{arn}` names a version or alias (`:{qualifier}`); give the unqualified \
-                 function ARN `{}`: the policy already covers every version and alias of it \
-                 (`…:function:{name}:*`)",
-                parts[..7].join(":")
+                 function ARN `arn:{partition}:{service}:{region}:{account}:{kind}:{name}`: \
+                 the policy already covers every version and alias of it \
+                 (`…:function:{name}:*`)"
             );
-        }
-        if !["aws", "aws-cn", "aws-us-gov"].contains(&partition) {
-            return Err(bad(&format!(
-                "the partition is `{partition}`, not aws, aws-cn or aws-us-gov"
-            )));
         }
         if service != "lambda" {
             return Err(bad(&format!("it belongs to `{service}`, not `lambda`")));
         }
-        if !is_region(region) {
-            return Err(bad(&format!(
-                "`{region}` is not a region name like eu-west-1"
-            )));
-        }
-        let region_partition = if region.starts_with("cn-") {
-            "aws-cn"
-        } else if region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        };
-        if partition != region_partition {
-            return Err(bad(&format!(
-                "region {region} is in the `{region_partition}` partition, not `{partition}`"
-            )));
-        }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        check_arn_place(partition, region).map_err(|e| bad(&e.to_string()))?;
+        if !valid_account(account) {
             return Err(bad(&format!("the account `{account}` is not 12 digits")));
         }
         if kind != "function" {
@@ -120,11 +106,7 @@ impl FunctionArn {
                 "the resource type is `{kind}`, not `function`"
             )));
         }
-        let name_ok = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !name_ok {
+        if !valid_function_name(name) {
             return Err(bad(&format!(
                 "the function name `{name}` is not 1 to 64 letters, digits, `-` or `_`"
             )));
@@ -151,18 +133,6 @@ impl FunctionArn {
             self.partition, self.account
         )
     }
-}
-
-/// `xx-name-N`, e.g. eu-west-1, us-gov-west-1, ap-southeast-4.
-fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// A GitHub repository, `OWNER/REPO`.
@@ -434,6 +404,41 @@ mod tests {
         }
         // Every shape error says what a right one looks like.
         assert!(err(FunctionArn::parse("echo")).contains(ARN_EXAMPLE));
+    }
+
+    /// `iam-policy` and `deploy --function-name` read function ARNs with the same rules: every
+    /// partition with a region of its own is taken, with another partition's region refused.
+    #[test]
+    fn both_arn_parsers_agree_on_every_partition() {
+        use crate::lambda::names::{parse_function, PARTITIONS};
+        let regions = [
+            ("aws", "eu-west-1"),
+            ("aws-cn", "cn-north-1"),
+            ("aws-us-gov", "us-gov-west-1"),
+            ("aws-iso", "us-iso-east-1"),
+            ("aws-iso-b", "us-isob-east-1"),
+        ];
+        assert_eq!(
+            regions.map(|(p, _)| p),
+            PARTITIONS,
+            "a region for every partition"
+        );
+        for (partition, _) in regions {
+            for (home, region) in regions {
+                let arn = format!("arn:{partition}:lambda:{region}:123456789012:function:echo");
+                let accepted = partition == home;
+                assert_eq!(FunctionArn::parse(&arn).is_ok(), accepted, "{arn}");
+                assert_eq!(parse_function(&arn).is_ok(), accepted, "{arn}");
+            }
+        }
+        for arn in [
+            "arn:aws-iso-e:lambda:eu-isoe-west-1:123456789012:function:echo",
+            "arn:aws:lambda:local:123456789012:function:echo",
+            "arn:aws:lambda::123456789012:function:echo",
+        ] {
+            assert!(FunctionArn::parse(arn).is_err(), "{arn}");
+            assert!(parse_function(arn).is_err(), "{arn}");
+        }
     }
 
     #[test]

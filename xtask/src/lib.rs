@@ -1,4 +1,5 @@
-//! `cargo xtask`: build, verify, run and deploy a Lambda function with nothing but rustup.
+//! `cargo xtask`: build, verify, run, deploy and roll back a Lambda function with nothing but
+//! rustup.
 //!
 //! A library so the integration tests can reach the CLI parser and the pure checks; the
 //! map of modules is in `xtask/ARCHITECTURE.md`.

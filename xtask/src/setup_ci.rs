@@ -11,7 +11,9 @@ use std::convert::Infallible;
 use anyhow::{bail, Context, Result};
 
 use crate::iam_policy::{Repo, Subject};
-use crate::lambda::names::{check_endpoint_url, check_region, parse_function};
+use crate::lambda::names::{
+    check_endpoint_url, check_region, deploy_role_name, parse_function, MAX_ROLE_NAME_LEN,
+};
 use crate::workspace::metadata;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -74,11 +76,6 @@ pub struct Inputs {
     pub policy_name: String,
 }
 
-/// The deploy role's name when `--role-name` is not given.
-pub fn default_role_name(function: &str) -> String {
-    format!("{function}-deploy")
-}
-
 /// The name of the deploy role's inline permissions policy.
 pub fn policy_name(function: &str) -> String {
     format!("deploy-{function}")
@@ -87,13 +84,14 @@ pub fn policy_name(function: &str) -> String {
 /// An IAM role name: 1 to 64 letters, digits and `+=,.@_-`.
 pub fn check_role_name(name: &str, given: bool) -> Result<()> {
     let fix = if given {
-        "give --role-name as 1 to 64 letters, digits or `+=,.@_-`"
+        format!("give --role-name as 1 to {MAX_ROLE_NAME_LEN} letters, digits or `+=,.@_-`")
     } else {
-        "pass --role-name NAME (1 to 64 letters, digits or `+=,.@_-`)"
+        format!("pass --role-name NAME (1 to {MAX_ROLE_NAME_LEN} letters, digits or `+=,.@_-`)")
     };
-    if name.is_empty() || name.len() > 64 {
+    if name.is_empty() || name.len() > MAX_ROLE_NAME_LEN {
         bail!(
-            "the role name {name:?} is {} characters long, IAM takes 1 to 64; {fix}",
+            "the role name {name:?} is {} characters long, IAM takes 1 to {MAX_ROLE_NAME_LEN}; \
+             {fix}",
             name.len()
         );
     }
@@ -128,7 +126,7 @@ impl Args {
         }
         let role_name = match &self.role_name {
             Some(name) => name.clone(),
-            None => default_role_name(&function_name),
+            None => deploy_role_name(&function_name),
         };
         check_role_name(&role_name, self.role_name.is_some())?;
         if let Some(region) = &self.aws.region {
@@ -215,6 +213,17 @@ mod tests {
         assert!(arn.contains("give the function's name (echo)"), "{arn}");
         let long = err(&["--function-name", &"f".repeat(60)]);
         assert!(long.contains("pass --role-name NAME"), "{long}");
+        // The default deploy role name is refused, not cut, from one character over IAM's 64.
+        let at_limit = parse(&["--function-name", &"f".repeat(57)])
+            .unwrap()
+            .inputs()
+            .unwrap();
+        assert_eq!(at_limit.role_name.len(), 64);
+        let over = err(&["--function-name", &"f".repeat(58)]);
+        assert!(
+            over.contains("is 65 characters long, IAM takes 1 to 64; pass --role-name NAME"),
+            "{over}"
+        );
         assert!(err(&["--function-name", "echo", "--role-name", "a b"]).contains("IAM refuses"));
         assert!(err(&["--function-name", "echo", "--region", "EU"]).contains("region"));
         assert!(err(&["--function-name", "echo", "--branch", "a*"]).contains("--branch"));

@@ -1,6 +1,6 @@
-//! The commands that talk to AWS (`deploy`, `setup-ci`, `bench deploy`) run in a second binary,
-//! `xtask-aws` (package xtask/aws), so the AWS SDK and its TLS stack are compiled the first
-//! time one of them runs, not on every fresh `cargo xtask build`.
+//! The commands that talk to AWS (`deploy`, `rollback`, `setup-ci`, `bench deploy`) run in a
+//! second binary, `xtask-aws` (package xtask/aws), so the AWS SDK and its TLS stack are
+//! compiled the first time one of them runs, not on every fresh `cargo xtask build`.
 //!
 //! [`exec`] builds that binary with the cargo that runs us and replaces this process with it,
 //! passing the command line on untouched: flags, output and exit status are the binary's.

@@ -225,6 +225,35 @@ fn unreadable_inputs_exit_2_with_a_clear_message() {
     }
 }
 
+/// The path a user named is said once, before the reason.
+#[test]
+fn a_file_that_is_not_elf_is_named_once() {
+    let out = run(xtask()
+        .args(["verify-static", "README.md"])
+        .current_dir(workspace_root()));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "error: README.md: not an ELF file or a zip (neither \\x7fELF nor PK magic)\n"
+    );
+    assert_eq!(text(&out.stdout), "");
+}
+
+/// A stderr nobody reads any more costs the message, not the exit status (`eprintln!`
+/// would panic with 101).
+#[test]
+fn a_closed_stderr_keeps_the_exit_status() {
+    let mut child = xtask()
+        .args(["verify-static", "README.md"])
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
 #[test]
 fn pure_check_agrees_with_the_cli_on_every_policy() {
     use xtask::lambda::Arch;

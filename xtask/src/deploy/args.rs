@@ -9,7 +9,7 @@ use crate::lambda::Arch;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    about = "Upload the zip to an existing Lambda function (UpdateFunctionCode), safely and rerunnably"
+    about = "Upload the zip to a Lambda function (UpdateFunctionCode; --create makes a missing one), safely and rerunnably"
 )]
 pub struct Args {
     /// Function to update. Default: $LAMBDA_FUNCTION_NAME, then `[package.metadata.lambda]

@@ -17,7 +17,7 @@ use anyhow::Result;
 pub use args::Args;
 pub use aws_args::AwsArgs;
 pub use operations::Operation;
-pub use setup_args::{default_role_name, SettingsArgs, SetupArgs, UrlAuth};
+pub use setup_args::{SettingsArgs, SetupArgs, UrlAuth};
 
 /// Runs the deploy in `xtask-aws`, with the command line exactly as given; returns only on error.
 pub fn run(args: Args) -> Result<Infallible> {

@@ -90,14 +90,6 @@ pub struct SetupArgs {
     pub url: Option<UrlAuth>,
 }
 
-/// The execution role's name `--create` makes when given neither --role nor --role-name.
-pub fn default_role_name(function: &str) -> String {
-    // IAM role names are at most 64 characters; function names at most 64.
-    let mut name = format!("{function}-role");
-    name.truncate(64);
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -130,8 +122,9 @@ mod tests {
 
     #[test]
     fn role_names() {
-        assert_eq!(default_role_name("echo"), "echo-role");
-        assert_eq!(default_role_name(&"f".repeat(64)).len(), 64);
+        use crate::lambda::names::execution_role_name;
+        assert_eq!(execution_role_name("echo"), "echo-role");
+        assert_eq!(execution_role_name(&"f".repeat(64)).len(), 64);
         assert_eq!(UrlAuth::Public.auth_type(), "NONE");
         assert_eq!(UrlAuth::Iam.auth_type(), "AWS_IAM");
     }

@@ -1,9 +1,11 @@
 //! Tooling for developing this project, not for shipping a function: the test runner, the
-//! tools it installs, moto, the cargo-lambda peer and the benchmarks. Product modules never
-//! import from here (a test in `tidy` checks that).
+//! tools it installs, moto, the cargo-lambda peer, the benchmarks, and the HTTP client they
+//! and the deploy tests talk to local servers with. Product modules never import from here
+//! (a test in `tidy` checks that).
 
 pub mod apt;
 pub mod bench;
+pub mod http;
 pub mod moto;
 pub mod peer;
 pub mod test;

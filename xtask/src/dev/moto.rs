@@ -14,7 +14,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use xshell::Shell;
 
-use crate::util::http;
+use crate::dev::http;
 
 /// The env var through which `cargo xtask test` hands the tests moto's path.
 pub const MOTO_SERVER_ENV: &str = "MOTO_SERVER";

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 
 use super::invocation::Invocation;
 use super::logs::FunctionLogs;
+use super::outlet::Outlet;
 use super::output::invocation_output;
-use crate::util::outlet::Outlet;
-use crate::util::status::{status, status_line, stderr_line};
+use crate::util::status::{error_line, status, status_line, stderr_line};
 
 /// How long a stopping server waits for its readers to take what is still queued.
 const FLUSH_LIMIT: Duration = Duration::from_secs(2);
@@ -53,7 +53,7 @@ impl Console {
 
     /// `error: …` on stderr, for a failure that does not end the command.
     pub(crate) fn error(&self, err: &anyhow::Error) {
-        let line = format!("error: {err:#}");
+        let line = error_line(format!("{err:#}"));
         match self {
             Console::Direct => stderr_line(line),
             Console::Detached { stderr, .. } => stderr.line(line),

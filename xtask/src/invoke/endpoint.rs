@@ -10,9 +10,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::events::request_too_large_message;
 use super::function::VERSION;
 use super::http::{json_reply, read_capped, Reply};
+use super::ids::new_request_id;
 use super::invocation::{error_json, Invocation};
 use crate::lambda::{MAX_ASYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES};
-use crate::util::ids::new_request_id;
 
 /// The Runtime Interface Emulator's endpoint, which AWS SDKs and curl can call.
 pub(super) const RIE_INVOKE_PATH: &str = "/2015-03-31/functions/function/invocations";

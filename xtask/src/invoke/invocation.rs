@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::function::VERSION;
 use super::logs::LOG_TAIL_BYTES;
-use crate::util::time::ms;
+use super::time::ms;
 
 /// One invocation as Lambda's REPORT line describes it.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::task::JoinHandle;
 
-use crate::util::outlet::{Lines, Outlet};
+use super::outlet::{Lines, Outlet};
 
 /// At most this much is read in one go, so a function that writes without pause cannot
 /// hold the event loop.

@@ -16,8 +16,11 @@
 //! - `output`: what an invocation prints
 //! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
 //!   and `logs`: the function's logs on their way through a pipe of ours
+//! - `outlet`: an output stream that never makes its writers wait
+//! - `ids`: request and trace ids in Lambda's forms; `time`: clock readings in its units
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
 //!   answered as the Invoke API answers (`endpoint`)
+//! - `gateway`: with `--serve`, every request outside the Invoke API through the front door
 //! - `http`: the HTTP/1 plumbing both servers share
 
 mod console;
@@ -27,13 +30,16 @@ mod front_door;
 mod function;
 mod gateway;
 mod http;
+mod ids;
 mod invocation;
 mod listen;
 mod logs;
+mod outlet;
 mod output;
 mod runtime_api;
 mod sandbox;
 mod serve;
+pub(crate) mod time;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,9 +57,10 @@ pub(crate) use sandbox::Sandbox;
 pub(crate) use serve::serve;
 
 use crate::build;
-use crate::lambda::Arch;
+use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
+use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
-use crate::util::status::stderr_line;
+use crate::util::status::error;
 
 use sandbox::warm;
 
@@ -122,10 +129,20 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
     /// Function timeout in seconds (Lambda's default is 3, its maximum 900).
-    #[arg(long, value_name = "SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=900))]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(u64::from(*TIMEOUT_S.start())..=u64::from(*TIMEOUT_S.end()))
+    )]
     pub timeout: u64,
     /// Memory size in MB, as Lambda reports it (128 to 10240).
-    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
+    #[arg(
+        long,
+        value_name = "MB",
+        default_value_t = DEFAULT_MEMORY_MB,
+        value_parser = clap::value_parser!(u32).range(i64::from(*MEMORY_MB.start())..=i64::from(*MEMORY_MB.end()))
+    )]
     pub memory: u32,
 }
 
@@ -213,8 +230,8 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
         env.stop().await;
     }
     if failed > 0 {
-        stderr_line(format!(
-            "error: {failed} of {total} invocation{} failed",
+        error(format!(
+            "{failed} of {total} invocation{} failed",
             if total == 1 { "" } else { "s" }
         ));
         return Ok(ExitCode::FAILURE);

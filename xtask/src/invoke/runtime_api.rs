@@ -15,9 +15,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::http::{accept_loop, json_reply, read_capped, Reply, Stop};
+use super::ids::new_trace_id;
 use super::invocation::{error_json, InvocationError};
 use crate::lambda::MAX_PAYLOAD_BYTES;
-use crate::util::ids::new_trace_id;
 
 pub(super) const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
 const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";

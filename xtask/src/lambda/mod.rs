@@ -4,6 +4,8 @@
 pub mod names;
 pub mod settings;
 
+use std::time::Duration;
+
 use base64::Engine;
 use clap::ValueEnum;
 use serde::Serialize;
@@ -20,7 +22,11 @@ pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
 /// 256 KB).
 pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1_048_576;
 /// How long Lambda lets a runtime initialise before its first `/next`.
-pub const INIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const INIT_LIMIT: Duration = Duration::from_secs(10);
+/// A function's timeout when its configuration sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A function's memory when its configuration sets none.
+pub const DEFAULT_MEMORY_MB: u32 = 128;
 /// The executable a provided runtime starts, at the root of the zip.
 pub const BOOTSTRAP: &str = "bootstrap";
 

@@ -1,7 +1,12 @@
 //! Names deploy sends to AWS, checked locally before the first request: a function name or
 //! ARN (never qualified, in the region and partition deploy talks to), an alias name, a
 //! region, an endpoint URL, and the SDK's retry settings from the environment. Each check is a
-//! pure function whose error names the input and the fix.
+//! pure function whose error names the input and the fix. Also the names of the two IAM roles
+//! made for a function: the execution role (`deploy --create`) and CI's deploy role
+//! (`setup-ci`).
+//!
+//! ARNs are read here only: [`Arn::split`] and [`check_arn_place`] (the partitions and which
+//! regions are in each), which `--function-name` and `iam-policy`'s function ARN both use.
 
 use anyhow::{bail, Result};
 
@@ -15,14 +20,16 @@ pub struct FunctionRef {
     pub partition: Option<String>,
 }
 
-fn valid_name(name: &str) -> bool {
+/// A function's name as Lambda accepts it: 1 to 64 letters, digits, `-` or `_`.
+pub(crate) fn valid_function_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn valid_account(account: &str) -> bool {
+/// An AWS account id: 12 digits.
+pub(crate) fn valid_account(account: &str) -> bool {
     account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -53,19 +60,27 @@ pub fn parse_function(input: &str) -> Result<FunctionRef> {
             partition: None,
         },
         [account, "function", _name, q] if valid_account(account) => return Err(qualified(q)),
-        ["arn", partition, "lambda", region, account, "function", name] => FunctionRef {
-            name: name.to_string(),
-            account: Some(account.to_string()),
-            region: Some(region.to_string()),
-            partition: Some(partition.to_string()),
-        },
-        ["arn", _, "lambda", _, _, "function", _, q] => return Err(qualified(q)),
-        _ => bail!(
-            "--function-name {input:?} is neither a function name (letters, digits, - and _), \
-             nor ACCOUNT:function:NAME, nor arn:aws:lambda:REGION:ACCOUNT:function:NAME"
-        ),
+        _ => {
+            let arn = Arn::split(input).filter(|arn| arn.service == "lambda");
+            let resource: Vec<&str> =
+                arn.map_or(Vec::new(), |arn| arn.resource.split(':').collect());
+            match (arn, resource.as_slice()) {
+                (Some(arn), ["function", name]) => FunctionRef {
+                    name: name.to_string(),
+                    account: Some(arn.account.to_string()),
+                    region: Some(arn.region.to_string()),
+                    partition: Some(arn.partition.to_string()),
+                },
+                (Some(_), ["function", _name, q]) => return Err(qualified(q)),
+                _ => bail!(
+                    "--function-name {input:?} is neither a function name (letters, digits, - \
+                     and _), nor ACCOUNT:function:NAME, nor \
+                     arn:aws:lambda:REGION:ACCOUNT:function:NAME"
+                ),
+            }
+        }
     };
-    if !valid_name(&parsed.name) {
+    if !valid_function_name(&parsed.name) {
         bail!(
             "--function-name {input:?}: the name {:?} must be 1 to 64 letters, digits, hyphens \
              or underscores",
@@ -77,19 +92,88 @@ pub fn parse_function(input: &str) -> Result<FunctionRef> {
             bail!("--function-name {input:?}: the account {account:?} must be 12 digits");
         }
     }
-    if let Some(partition) = &parsed.partition {
-        if !["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(&partition.as_str()) {
-            bail!("--function-name {input:?}: unknown partition {partition:?}");
-        }
-    }
-    if let Some(region) = &parsed.region {
-        check_region(region).map_err(|e| anyhow::anyhow!("--function-name {input:?}: {e}"))?;
+    if let (Some(partition), Some(region)) = (&parsed.partition, &parsed.region) {
+        check_arn_place(partition, region)
+            .map_err(|e| anyhow::anyhow!("--function-name {input:?}: {e}"))?;
     }
     Ok(parsed)
 }
 
+/// The partitions an ARN may name: those [`partition_of_region`] gives.
+pub const PARTITIONS: [&str; 5] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"];
+
+/// An ARN's fields, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`; the resource keeps its
+/// own `:`s (`function:NAME`, `function:NAME:QUALIFIER`). A global service's ARN has an
+/// empty region (`arn:aws:iam::123456789012:role/x`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// The fields of `arn`, if it starts with `arn:` and has all six; nothing is checked.
+    pub fn split(arn: &'a str) -> Option<Arn<'a>> {
+        let mut fields = arn.splitn(6, ':');
+        if fields.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: fields.next()?,
+            service: fields.next()?,
+            region: fields.next()?,
+            account: fields.next()?,
+            resource: fields.next()?,
+        })
+    }
+}
+
+/// The partition of any service's ARN (`arn:aws-cn:sts::123456789012:assumed-role/x/y` →
+/// `aws-cn`), if it is one of [`PARTITIONS`].
+pub fn partition_of(arn: &str) -> Option<&str> {
+    Arn::split(arn)
+        .map(|arn| arn.partition)
+        .filter(|partition| PARTITIONS.contains(partition))
+}
+
+/// Refuses a regional ARN's place unless its partition is one of [`PARTITIONS`] and its
+/// region a region name of that partition; the error is the reason, for the caller to say
+/// which ARN it is about.
+pub fn check_arn_place(partition: &str, region: &str) -> Result<()> {
+    if !PARTITIONS.contains(&partition) {
+        bail!(
+            "unknown partition `{partition}`: ARNs name {}",
+            PARTITIONS.join(", ")
+        );
+    }
+    if !is_region_name(region) {
+        bail!("`{region}` is not a region name like eu-west-1");
+    }
+    let home = partition_of_region(region);
+    if partition != home {
+        bail!("region {region} is in the `{home}` partition, not `{partition}`");
+    }
+    Ok(())
+}
+
+/// `xx-name-N`, as every region of [`PARTITIONS`] is named: eu-west-1, us-gov-west-1,
+/// us-isob-east-1, ap-southeast-4.
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 /// The partition a region belongs to, as ARNs spell it.
-pub fn partition_of(region: &str) -> &'static str {
+pub fn partition_of_region(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -116,10 +200,10 @@ impl FunctionRef {
             }
         }
         if let Some(partition) = &self.partition {
-            if partition != partition_of(region) {
+            if partition != partition_of_region(region) {
                 bail!(
                     "the function ARN is in partition {partition} but region {region} is in {}",
-                    partition_of(region)
+                    partition_of_region(region)
                 );
             }
         }
@@ -158,6 +242,26 @@ impl FunctionRef {
             _ => self.name.clone(),
         }
     }
+}
+
+/// IAM's longest role name, in characters.
+pub const MAX_ROLE_NAME_LEN: usize = 64;
+
+/// The execution role `deploy --create` creates or reuses when given neither `--role` nor
+/// `--role-name`: the function's name and `-role`, cut to IAM's limit (a function name may
+/// take all 64 characters itself).
+pub fn execution_role_name(function: &str) -> String {
+    format!("{function}-role")
+        .chars()
+        .take(MAX_ROLE_NAME_LEN)
+        .collect()
+}
+
+/// The role CI deploys with, `setup-ci`'s default: the function's name and `-deploy`. Never
+/// cut: `setup-ci` refuses a name over IAM's limit and asks for `--role-name`, as a cut name
+/// might be another function's role.
+pub fn deploy_role_name(function: &str) -> String {
+    format!("{function}-deploy")
 }
 
 /// An alias name as CreateAlias accepts it: 1–128 letters, digits, `-` or `_`, not all
@@ -307,8 +411,19 @@ mod tests {
         let arn = parse_function("arn:aws:lambda:us-west-2:123456789012:function:echo").unwrap();
         assert!(arn.check_region("us-west-2").is_ok());
         assert!(msg(arn.check_region("us-east-1")).contains("--region us-west-2"));
-        let cn = parse_function("arn:aws:lambda:cn-north-1:123456789012:function:echo").unwrap();
+        // parse_function refuses such an ARN (`check_arn_place`); a FunctionRef built by hand
+        // is still checked.
+        let cn = FunctionRef {
+            name: "echo".into(),
+            account: Some("123456789012".into()),
+            region: Some("cn-north-1".into()),
+            partition: Some("aws".into()),
+        };
         assert!(msg(cn.check_region("cn-north-1")).contains("partition aws"));
+        assert!(msg(parse_function(
+            "arn:aws:lambda:cn-north-1:123456789012:function:echo"
+        ))
+        .contains("`aws-cn` partition"));
         assert!(parse_function("echo")
             .unwrap()
             .check_region("eu-west-1")
@@ -332,6 +447,42 @@ mod tests {
         assert!(by_name
             .check_answer("arn:aws:lambda:us-east-1:222222222222:function:other")
             .is_err());
+    }
+
+    #[test]
+    fn arns_are_split_and_placed() {
+        let arn = Arn::split("arn:aws:lambda:us-east-1:123456789012:function:echo:live").unwrap();
+        assert_eq!(
+            (arn.partition, arn.service, arn.region, arn.account),
+            ("aws", "lambda", "us-east-1", "123456789012")
+        );
+        assert_eq!(arn.resource, "function:echo:live");
+        assert_eq!(Arn::split("arn:aws:iam::123456789012"), None);
+        assert_eq!(Arn::split("nra:aws:iam::123456789012:role/x"), None);
+        assert_eq!(
+            partition_of("arn:aws-cn:sts::123456789012:assumed-role/x/y"),
+            Some("aws-cn")
+        );
+        assert_eq!(
+            partition_of("arn:aws:iam::123456789012:role/x"),
+            Some("aws")
+        );
+        assert_eq!(partition_of("arn::sts::1:user/x"), None);
+        assert_eq!(partition_of("arn:azure:sts::1:user/x"), None);
+        assert_eq!(partition_of("nope"), None);
+        for (region, partition) in [
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+        ] {
+            assert_eq!(partition_of_region(region), partition);
+            assert!(check_arn_place(partition, region).is_ok(), "{region}");
+        }
+        assert!(msg(check_arn_place("aws", "us-isob-east-1")).contains("`aws-iso-b` partition"));
+        assert!(msg(check_arn_place("aws", "US-EAST-1")).contains("not a region name"));
+        assert!(msg(check_arn_place("aws-iso-e", "eu-isoe-west-1")).contains("unknown partition"));
     }
 
     #[test]

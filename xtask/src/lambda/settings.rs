@@ -8,6 +8,7 @@
 //! others (a variable set by hand survives unless it is declared here).
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,13 @@ const RESERVED: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
+/// A function's memory as Lambda accepts it, in MB.
+pub const MEMORY_MB: RangeInclusive<u32> = 128..=10_240;
+/// A function's timeout as Lambda accepts it, in seconds.
+pub const TIMEOUT_S: RangeInclusive<u32> = 1..=900;
+/// A function's ephemeral storage (/tmp) as Lambda accepts it, in MB.
+pub const EPHEMERAL_STORAGE_MB: RangeInclusive<u32> = 512..=10_240;
+
 /// Lambda's limit on all of a function's variables together (keys and values).
 pub const MAX_ENVIRONMENT_BYTES: usize = 4096;
 
@@ -106,18 +114,21 @@ const SYSTEM_LEVELS: &[&str] = &["DEBUG", "INFO", "WARN"];
 /// Every declared value within Lambda's bounds, each error naming the setting and the range.
 pub fn validate(d: &Declared) -> Result<()> {
     if let Some(m) = d.memory_mb {
-        if !(128..=10_240).contains(&m) {
-            bail!("memory {m} MB is outside Lambda's 128 to 10240 MB");
+        if !MEMORY_MB.contains(&m) {
+            let (min, max) = MEMORY_MB.into_inner();
+            bail!("memory {m} MB is outside Lambda's {min} to {max} MB");
         }
     }
     if let Some(t) = d.timeout_s {
-        if !(1..=900).contains(&t) {
-            bail!("timeout {t} s is outside Lambda's 1 to 900 seconds");
+        if !TIMEOUT_S.contains(&t) {
+            let (min, max) = TIMEOUT_S.into_inner();
+            bail!("timeout {t} s is outside Lambda's {min} to {max} seconds");
         }
     }
     if let Some(e) = d.ephemeral_storage_mb {
-        if !(512..=10_240).contains(&e) {
-            bail!("ephemeral storage {e} MB is outside Lambda's 512 to 10240 MB");
+        if !EPHEMERAL_STORAGE_MB.contains(&e) {
+            let (min, max) = EPHEMERAL_STORAGE_MB.into_inner();
+            bail!("ephemeral storage {e} MB is outside Lambda's {min} to {max} MB");
         }
     }
     if let Some(desc) = &d.description {

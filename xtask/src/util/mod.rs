@@ -2,11 +2,9 @@
 
 pub mod digest;
 pub mod fs;
-pub mod http;
-pub mod ids;
-pub mod outlet;
 pub mod process;
+pub mod random;
 pub mod runtime;
 pub mod scratch;
 pub mod status;
-pub mod time;
+pub mod text;

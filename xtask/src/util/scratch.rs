@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::ids::random_u128;
+use super::random::random_u128;
 
 /// A private (0700) directory in TMPDIR, removed with everything in it on drop.
 pub struct ScratchDir(PathBuf);

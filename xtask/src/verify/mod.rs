@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use crate::lambda::Arch;
+use crate::util::status::{error, hint};
 use crate::{bootstrap_zip, workspace};
 
 /// Loads the ELF bytes from `path`: the file itself, or `bootstrap` inside a zip (after the
@@ -102,7 +103,7 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
     let arch = match crate::workspace::metadata::arch(args.arch) {
         Ok(arch) => arch,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            error(format!("{e:#}"));
             return Ok(std::process::ExitCode::from(2));
         }
     };
@@ -112,7 +113,11 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
         arch,
         allow_static_pie: args.allow_static_pie,
     };
-    let outcome = load_elf(&path).and_then(|bytes| check(&path, &bytes, policy));
+    // Read errors name the path already; the ELF check's are about bytes, so name it here.
+    let outcome = load_elf(&path).and_then(|bytes| {
+        check(&path, &bytes, policy)
+            .map_err(|e| NotInspectable(format!("{}: {}", path.display(), e.0)))
+    });
     match outcome {
         Ok(verdict) => {
             if args.json {
@@ -133,9 +138,9 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
                     serde_json::json!({"path": path, "error": e.0, "is_static": false})
                 );
             }
-            eprintln!("error: {}: {}", path.display(), e.0);
+            error(&e.0);
             if defaulted && !path.exists() {
-                eprintln!("hint: run `cargo xtask build` first, or pass a PATH");
+                hint("run `cargo xtask build` first, or pass a PATH");
             }
             Ok(std::process::ExitCode::from(2))
         }

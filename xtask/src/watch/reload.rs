@@ -12,7 +12,7 @@ use super::sources::{fingerprint, Fingerprint};
 use crate::build;
 use crate::invoke::{Function, Settings, StaticCheck};
 use crate::lambda::Arch;
-use crate::util::status::status;
+use crate::util::status::{error, status};
 use crate::workspace::{self, rel};
 
 #[derive(Clone)]
@@ -79,7 +79,7 @@ pub(super) async fn rebuild_on_change(
                 let _ = publish.send(Arc::new(function));
             }
             Ok(Err(err)) => {
-                eprintln!("error: {err:#}");
+                error(format!("{err:#}"));
                 status(
                     "Serving",
                     "the last good build; fix the error and save again",

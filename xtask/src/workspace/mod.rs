@@ -60,7 +60,9 @@ pub fn project_root() -> PathBuf {
 }
 
 fn fail(err: anyhow::Error) -> ! {
-    eprintln!("error: {err:#}; run `cargo xtask` inside the workspace, or set XTASK_PROJECT_ROOT");
+    crate::util::status::error(format!(
+        "{err:#}; run `cargo xtask` inside the workspace, or set XTASK_PROJECT_ROOT"
+    ));
     std::process::exit(2)
 }
 

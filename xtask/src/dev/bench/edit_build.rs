@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::edit::{next_edit, set_status_code, status_code_in};
 use super::group::{check_interrupted, Group};
 use super::table::Table;
-use super::watch::{median, next_edit, ratio_of, secs, set_status_code, status_code_in, POLL};
+use super::timing::{median, ratio_of, secs, POLL};
 use crate::util::status::status;
 use crate::workspace;
 

@@ -4,19 +4,17 @@
 //! Both run under identical conditions: `invoke`'s [`Sandbox`], the same event, runs
 //! interleaved (ours, peer, peer, ours, …) so machine noise falls on both alike.
 
-use std::time::Duration;
-
 use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
 use crate::build;
+use crate::invoke::time::ms;
 use crate::invoke::{
     Console, Function, Invocation, InvocationOutcome, Sandbox, Settings, StaticCheck,
 };
-use crate::lambda::Arch;
+use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
 use crate::util::status::status;
-use crate::util::time::ms;
 
 /// Warm invocations measured after each cold start.
 const WARM_PER_RUN: usize = 20;
@@ -46,8 +44,8 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
                 Arch::X86_64,
                 Settings {
                     name: "bench".into(),
-                    memory_mb: 128,
-                    timeout: Duration::from_secs(3),
+                    memory_mb: DEFAULT_MEMORY_MB,
+                    timeout: DEFAULT_TIMEOUT,
                 },
                 // The peer's build is run as it ships; ours was checked by `build`.
                 StaticCheck::Skip,

@@ -4,11 +4,13 @@
 //! comparison is of the tooling, not of the handler.
 
 mod build;
+mod edit;
 mod edit_build;
 mod first_build;
 mod group;
 mod invoke;
 mod table;
+mod timing;
 mod watch;
 mod zip;
 

@@ -4,11 +4,11 @@
 //!
 //! Each side serves its own copy of the function crate (ours: a copy of this workspace, as
 //! the watch test makes one; the peer: [`Peer`]'s workspace) and only that copy is edited:
-//! the status code the handler answers with, 201 and 202 in turn, so every edit is a real
-//! change whose answer shows it. From the write on, the side is invoked every 50 ms until an
-//! answer carries the new code; answers of the old build do not count. The first build of a
-//! watcher is its warm-up, reported apart. Runs alternate (ours, peer, peer, ours, …) so the
-//! machine's noise falls on both.
+//! the status code the handler answers with, 201 and 202 in turn (`edit`), so every edit is
+//! a real change whose answer shows it. From the write on, the side is invoked every 50 ms
+//! until an answer carries the new code; answers of the old build do not count. The first
+//! build of a watcher is its warm-up, reported apart. Runs alternate (ours, peer, peer, ours,
+//! …) so the machine's noise falls on both.
 
 use std::net::{Ipv6Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -21,21 +21,20 @@ use hyper::body::Bytes;
 use hyper::Request;
 use tokio::runtime::Runtime;
 
+use super::edit::{next_edit, set_status_code, status_code_in};
 use super::edit_build;
 use super::group::{check_interrupted, interrupted, pause, take_over_signals, Group};
-use super::table::{ratio, Table};
+use super::table::Table;
+use super::timing::{median, ratio_of, secs, POLL};
 use super::{Measure, WatchArgs};
+use crate::dev::http;
 use crate::dev::peer::Peer;
 use crate::util::fs::copy_tree;
-use crate::util::http;
 use crate::util::runtime::current_thread;
 use crate::util::scratch::ScratchDir;
 use crate::util::status::status;
 use crate::workspace;
 
-/// The two status codes the edits set, in turn.
-pub(super) const EDITS: [u16; 2] = [201, 202];
-pub(super) const POLL: Duration = Duration::from_millis(50);
 /// Quiet time after an answer showed an edit, before the next edit.
 const SETTLE: Duration = Duration::from_secs(2);
 /// A first build may compile every dependency in release mode, on a busy machine.
@@ -302,65 +301,12 @@ fn invoke(runtime: &Runtime, side: &Side) -> Result<Bytes> {
     })
 }
 
-/// The handler's status code: the number after the first `status_code: ` that is followed
-/// by a digit (the value in `echo`, not the field's declaration).
-fn status_code_span(text: &str) -> Option<(usize, usize)> {
-    let start = text
-        .match_indices("status_code: ")
-        .map(|(i, m)| i + m.len())
-        .find(|&i| text[i..].starts_with(|c: char| c.is_ascii_digit()))?;
-    let len = text[start..].find(|c: char| !c.is_ascii_digit())?;
-    Some((start, start + len))
-}
-
-/// The edit after `current`: 201, 202, 201, … so each one changes the answer.
-pub(super) fn next_edit(current: Option<u16>) -> u16 {
-    if current == Some(EDITS[0]) {
-        EDITS[1]
-    } else {
-        EDITS[0]
-    }
-}
-
-pub(super) fn status_code_in(text: &str) -> Option<u16> {
-    let (start, end) = status_code_span(text)?;
-    text[start..end].parse().ok()
-}
-
-pub(super) fn set_status_code(text: &str, code: u16) -> Option<String> {
-    let (start, end) = status_code_span(text)?;
-    Some(format!("{}{code}{}", &text[..start], &text[end..]))
-}
-
 /// Whether an Invoke API answer is the function's response with `statusCode` = `code`.
 fn answer_shows(body: &[u8], code: u16) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("statusCode")?.as_u64())
         == Some(u64::from(code))
-}
-
-/// The median; the mean of the middle two for an even count.
-pub(super) fn median(samples: &[Duration]) -> Option<Duration> {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => sorted.get(n / 2).copied(),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2),
-    }
-}
-
-pub(super) fn secs(d: Option<Duration>) -> String {
-    d.map_or_else(|| "-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
-}
-
-pub(super) fn ratio_of(a: Option<Duration>, b: Option<Duration>) -> String {
-    match (a, b) {
-        (Some(a), Some(b)) if !b.is_zero() => ratio(a.as_secs_f64(), b.as_secs_f64()),
-        _ => String::new(),
-    }
 }
 
 fn render_watch(modes: &[ModeResult], runs: usize) -> String {
@@ -405,34 +351,6 @@ fn render_watch(modes: &[ModeResult], runs: usize) -> String {
 mod tests {
     use super::*;
 
-    const LIB: &str = "pub struct R {\n    pub status_code: u16,\n}\nfn echo() -> R {\n    R {\n        status_code: 200,\n    }\n}\n";
-
-    #[test]
-    fn the_edit_changes_the_handlers_status_code_only() {
-        assert_eq!(status_code_in(LIB), Some(200));
-        let edited = set_status_code(LIB, 201).unwrap();
-        assert_eq!(
-            edited,
-            LIB.replace("status_code: 200,", "status_code: 201,")
-        );
-        assert_eq!(status_code_in(&edited), Some(201));
-        assert_eq!(set_status_code("no code here", 201), None);
-        assert_eq!(status_code_in("status_code: u16,"), None);
-        assert_eq!(next_edit(Some(200)), 201);
-        assert_eq!(next_edit(Some(201)), 202);
-        assert_eq!(next_edit(Some(202)), 201);
-        assert_eq!(next_edit(None), 201);
-    }
-
-    #[test]
-    fn the_shipped_handler_has_a_status_code_to_edit() {
-        let lib = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../function/src/lib.rs"),
-        )
-        .unwrap();
-        assert_eq!(status_code_in(&lib), Some(200));
-    }
-
     #[test]
     fn only_an_answer_with_the_new_code_counts() {
         let answer = br#"{"statusCode":201,"headers":{},"body":"{}","isBase64Encoded":false}"#;
@@ -441,18 +359,6 @@ mod tests {
         assert!(!answer_shows(br#"{"errorType":"Runtime.ExitError"}"#, 201));
         assert!(!answer_shows(b"502 Bad Gateway", 201));
         assert!(!answer_shows(br#"{"statusCode":"201"}"#, 201));
-    }
-
-    #[test]
-    fn medians() {
-        let s = |v: &[u64]| {
-            v.iter()
-                .map(|&ms| Duration::from_millis(ms))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(median(&s(&[5, 1, 3])), Some(Duration::from_millis(3)));
-        assert_eq!(median(&s(&[4, 1, 3, 2])), Some(Duration::from_micros(2500)));
-        assert_eq!(median(&[]), None);
     }
 
     #[test]

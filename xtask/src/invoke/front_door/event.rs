@@ -5,9 +5,10 @@ use std::time::UNIX_EPOCH;
 use base64::Engine;
 use serde::Serialize;
 
-use super::text::{group, header, percent_decode, query_pairs, textual, Object};
+use super::text::{group, header, query_pairs, textual, Object};
 use super::{Front, Request, Stamp};
-use crate::util::time::utc_clf;
+use crate::invoke::time::utc_clf;
+use crate::util::text::percent_decode;
 
 /// Made-up, stable ids: the account, REST API and resources of AWS's own proxy
 /// integration walkthrough, and a function URL id of the length AWS gives them.

@@ -32,7 +32,8 @@ use base64::Engine;
 pub(crate) use event::event;
 pub(crate) use response::{response, HttpResponse};
 
-use crate::util::ids::{new_request_id, random_u128};
+use crate::invoke::ids::new_request_id;
+use crate::util::random::random_u128;
 
 /// What stands in front of the function: which event it gets, how its answer is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

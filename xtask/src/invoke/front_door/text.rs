@@ -1,5 +1,5 @@
-//! Text the front door reads and writes: percent-decoding, query strings, which bodies
-//! travel as text, and JSON objects whose members keep their order.
+//! Text the front door reads and writes: query strings, which bodies travel as text, and
+//! JSON objects whose members keep their order. Percent-decoding is `util::text`'s.
 
 use std::fmt;
 
@@ -7,36 +7,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-/// Percent-decodes `s`: `%XX` becomes that byte, and `+` a space when `plus_is_space`
-/// (query strings). A `%` without two hex digits after it stays as written; bytes that
-/// are not UTF-8 become U+FFFD.
-pub(super) fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let byte = bytes[i];
-        if byte == b'%' {
-            if let Some(decoded) = bytes.get(i + 1..i + 3).and_then(hex_pair) {
-                out.push(decoded);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if byte == b'+' && plus_is_space {
-            b' '
-        } else {
-            byte
-        });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_pair(pair: &[u8]) -> Option<u8> {
-    let digit = |c: u8| char::from(c).to_digit(16);
-    u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()
-}
+use crate::util::text::percent_decode;
 
 /// A query string's `name=value` pairs in order, decoded as API Gateway decodes them
 /// (`+` is a space, so `a+b` is "a b" and `a%2Bb` is "a+b"); a pair without `=` has the
@@ -136,17 +107,6 @@ impl<'de> Deserialize<'de> for Members {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("/a%20b/%CE%BB", false), "/a b/λ");
-        assert_eq!(percent_decode("a+b%2Bc", true), "a b+c");
-        assert_eq!(percent_decode("a+b", false), "a+b");
-        // Not an escape: kept as written.
-        assert_eq!(percent_decode("100%", false), "100%");
-        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
-        assert_eq!(percent_decode("%ff", false), "\u{fffd}");
-    }
 
     #[test]
     fn query_strings_as_api_gateway_reads_them() {

@@ -24,7 +24,7 @@ use std::os::fd::AsFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::status::status_line;
+use crate::util::status::status_line;
 
 /// At most this many lines wait to be written…
 const MAX_QUEUED_LINES: usize = 1024;
@@ -173,11 +173,6 @@ impl Outlet {
         }
         true
     }
-
-    /// Lines dropped so far because the reader was too slow.
-    pub fn dropped(&self) -> u64 {
-        self.shared.lock().dropped
-    }
 }
 
 impl Clone for Outlet {
@@ -304,6 +299,11 @@ mod tests {
 
     use super::*;
 
+    /// Lines dropped so far because the reader was too slow.
+    fn dropped(outlet: &Outlet) -> u64 {
+        outlet.shared.lock().dropped
+    }
+
     #[test]
     fn an_empty_queue_takes_any_line_a_full_one_none() {
         assert!(admits(0, 0, MAX_QUEUED_BYTES * 2));
@@ -361,7 +361,7 @@ mod tests {
         for _ in 0..5_000 {
             outlet.line(line.as_str());
         }
-        assert!(outlet.dropped() > 0);
+        assert!(dropped(&outlet) > 0);
         // The reader catches up: what was queued arrives, with a note where lines are
         // missing (the writer takes lines while they are queued: there may be several gaps).
         let lines = std::thread::spawn(move || {
@@ -370,7 +370,7 @@ mod tests {
             all
         });
         assert!(outlet.flush(Duration::from_secs(30)));
-        let dropped = outlet.dropped();
+        let dropped = dropped(&outlet);
         outlet.line("last");
         drop(outlet);
         let all = lines.join().unwrap();
@@ -398,7 +398,7 @@ mod tests {
         // Closed: flush returns at once, and later lines are discarded, not counted.
         assert!(outlet.flush(Duration::from_secs(30)));
         outlet.line("nor this");
-        assert_eq!(outlet.dropped(), 0);
+        assert_eq!(dropped(&outlet), 0);
         drop(outlet);
         assert!(notes.flush(Duration::from_secs(30)));
         drop(notes);
