@@ -309,7 +309,11 @@ async fn smoke_test(
         format!("{function}:{version} with {}", test.event_path.display()),
     );
     // Lambda's default timeout when the function reports none.
-    let timeout = std::time::Duration::from_secs(settled.settings.timeout_s.unwrap_or(3).into());
+    let timeout = settled
+        .settings
+        .timeout_s
+        .map(|s| std::time::Duration::from_secs(s.into()))
+        .unwrap_or(xtask::lambda::DEFAULT_TIMEOUT);
     let answer = lambda
         .invoke(version, &test.event, timeouts::smoke(timeout))
         .await;

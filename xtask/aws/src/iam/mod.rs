@@ -1,10 +1,10 @@
 //! The IAM and STS services: one method per API call, each failure classified and told in
 //! the sentences every service shares, with the fix its command gives for a denied call.
 
-use crate::model::iam::partition_of;
 use anyhow::{anyhow, Result};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use serde_json::Value;
+use xtask::lambda::names::partition_of;
 
 use crate::model::failure::{classify, explain, Call};
 use crate::model::iam::{Caller, ProviderSeen, RoleSeen};

@@ -22,9 +22,3 @@ pub struct RoleSeen {
     /// As IAM returns it: URL-encoded JSON.
     pub trust_policy: String,
 }
-
-/// TEMPORARY until names::partition_of lands.
-pub fn partition_of(arn: &str) -> Option<&str> {
-    let partition = arn.strip_prefix("arn:")?.split(':').next()?;
-    (!partition.is_empty()).then_some(partition)
-}

@@ -38,13 +38,10 @@ pub const CONFLICT_UPLOADS: u32 = 3;
 /// How long to retry CreateFunction while a new role is not yet assumable (IAM takes seconds).
 pub const ROLE_PROPAGATION_BUDGET: Duration = Duration::from_secs(90);
 
-/// Lambda's limit on a function's init phase (an Invoke after a publish is a cold start).
-pub const INIT: Duration = Duration::from_secs(10);
-
 /// The smoke test's Invoke of a function with a timeout of `function_timeout`: a cold start,
 /// the function's own limit, and a call's worth of network on top.
 pub fn smoke(function_timeout: Duration) -> Duration {
-    INIT + function_timeout + CALL_ATTEMPT
+    xtask::lambda::INIT_LIMIT + function_timeout + CALL_ATTEMPT
 }
 
 /// The request body of an upload of `zip_bytes`: the zip in base64, inside JSON.

@@ -335,11 +335,14 @@ mod tests {
             None
         );
         assert_eq!(
-            crate::model::iam::partition_of("arn:aws-cn:sts::123456789012:assumed-role/a/b"),
+            xtask::lambda::names::partition_of("arn:aws-cn:sts::123456789012:assumed-role/a/b"),
             Some("aws-cn")
         );
-        assert_eq!(crate::model::iam::partition_of("arn::sts::1:user/x"), None);
-        assert_eq!(crate::model::iam::partition_of("nope"), None);
+        assert_eq!(
+            xtask::lambda::names::partition_of("arn::sts::1:user/x"),
+            None
+        );
+        assert_eq!(xtask::lambda::names::partition_of("nope"), None);
         assert_eq!(
             role_arn("aws", "123456789012", "echo-deploy"),
             "arn:aws:iam::123456789012:role/echo-deploy"

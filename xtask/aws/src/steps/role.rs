@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use xtask::deploy::{default_role_name, Args};
+use xtask::deploy::Args;
+use xtask::lambda::names::execution_role_name;
 use xtask::lambda::settings::Declared;
 use xtask::lambda::Arch;
 use xtask::util::status::status;
@@ -100,7 +101,7 @@ pub async fn execution_role(
         .setup
         .role_name
         .clone()
-        .unwrap_or_else(|| default_role_name(function));
+        .unwrap_or_else(|| execution_role_name(function));
     let role = ensure_role(iam, &name, args.dry_run).await?;
     Ok((role.arn.clone(), Some(role)))
 }

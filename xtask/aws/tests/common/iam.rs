@@ -23,7 +23,7 @@ const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 /// `a=b%3Ac&d=e+f` -> [("a", "b:c"), ("d", "e f")].
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
     // Form bodies are encoded as IAM encodes policy documents.
-    use xtask_aws::model::policy::percent_decode as decode;
+    let decode = |s: &str| xtask::util::text::percent_decode(s, true);
     String::from_utf8_lossy(body)
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -84,7 +84,7 @@ async fn call(
     let mut request = Request::builder().method("POST").uri("/");
     *request.headers_mut().unwrap() = headers.clone();
     let request = request.body(Full::new(Bytes::from(body))).unwrap();
-    match xtask::util::http::send(upstream, request).await {
+    match xtask::dev::http::send(upstream, request).await {
         Ok(answer) => (answer.status().as_u16(), answer.into_body()),
         Err(err) => (502, Bytes::from(format!("{err:#}"))),
     }
