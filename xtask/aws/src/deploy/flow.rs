@@ -39,6 +39,7 @@ pub struct Inputs<'a> {
 }
 
 pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
+    let given = &inputs;
     let Inputs {
         args,
         declared,
@@ -66,7 +67,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     let (outcome, mut remote) = match found {
         None => {
             let iam = Iam::new(&session, role::when_denied());
-            create(&lambda, &iam, args, declared, &mut setup, arch, zip).await?
+            create(&lambda, &iam, given, &mut setup).await?
         }
         Some(remote) => update(&lambda, args, declared, &mut setup, remote, arch, zip).await?,
     };
@@ -166,17 +167,23 @@ async fn before_update(
 async fn create(
     lambda: &Lambda<'_>,
     iam: &Iam,
-    args: &Args,
-    declared: &Declared,
+    inputs: &Inputs<'_>,
     setup: &mut Extras,
-    arch: Arch,
-    zip: &CheckedZip,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
+    let &Inputs {
+        args,
+        declared,
+        target,
+        arch,
+        zip,
+        ..
+    } = inputs;
     let function = lambda.function;
     if !args.create {
         bail!(lambda.explain(&ApiFailure::NotFound, Operation::GetFunction));
     }
-    let (role, report) = role::execution_role(iam, function, args).await?;
+    // The role is named after the function's name, also when an ARN was given.
+    let (role, report) = role::execution_role(iam, &target.name, args).await?;
     setup.role = report;
     // Every declared setting goes on CreateFunction: the report lists them as set.
     setup.settings = xtask::lambda::settings::changes(declared, &Default::default());
