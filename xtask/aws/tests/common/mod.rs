@@ -9,6 +9,7 @@ pub mod invoke;
 pub mod lambda;
 pub mod proxy;
 
+#[allow(unused_imports)]
 pub use fixtures::*;
 
 use std::collections::HashMap;

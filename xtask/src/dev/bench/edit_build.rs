@@ -194,7 +194,7 @@ mod tests {
             None
         );
         assert_eq!(
-            at("    Finished target/lambda/x86_64/bootstrap.zip (572437 bytes, …)"),
+            at("    Finished target/lambda/x86_64/bootstrap.zip (572408 bytes, …)"),
             None
         );
     }

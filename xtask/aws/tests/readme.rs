@@ -1,0 +1,423 @@
+//! The README's console examples run as they are written, and print what the README shows.
+//!
+//! Each ```` ```console ```` block of README.md runs as one `sh` script in the checkout, with
+//! `cargo xtask` the xtask binary this test run built (a `cargo` on PATH that hands `xtask` to
+//! it and anything else to the real cargo), stdout and stderr together as a terminal shows
+//! them. What a block needs first (moto standing in for AWS, in `eu-west-1`, with the account's
+//! state the text describes; a server for `curl`; a copy of the checkout to edit for `watch`)
+//! is set up by its entry in [`EXAMPLES`]; a block without an entry fails the test, so no
+//! example goes unchecked. The rules of the comparison are `runner`'s.
+
+mod common;
+#[path = "readme/runner.rs"]
+mod runner;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use common::*;
+use runner::{blocks, check, Block};
+use xtask::dev::moto::{isolate_aws_env, MotoServer};
+
+/// The README's blocks, by their first command, and what each needs first.
+const EXAMPLES: &[(&str, Setup)] = &[
+    ("cargo xtask build", Setup::FreshZip),
+    ("cargo xtask verify-static /bin/ls", Setup::Nothing),
+    ("cargo xtask invoke '{\"hello\":\"world\"}'", Setup::Nothing),
+    (
+        "curl -s 'http://127.0.0.1:9000/hello?name=world'",
+        Setup::Serve,
+    ),
+    ("cargo xtask watch", Setup::Watch),
+    ("cargo xtask rollback", Setup::DeployedTwice),
+    (
+        "cargo xtask deploy --function-name echo --create",
+        Setup::EmptyAccount,
+    ),
+    (
+        "cargo xtask deploy --function-name echo --publish",
+        Setup::FunctionWithOtherCode,
+    ),
+    ("cargo xtask bench deploy", Setup::Nothing),
+    ("cargo xtask setup-ci", Setup::EmptyAccount),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Setup {
+    Nothing,
+    /// The zip is rewritten, as on a first build (its up-to-date stamp removed).
+    FreshZip,
+    /// `cargo xtask invoke --serve --http rest` on port 9000, as the text before it says.
+    Serve,
+    /// A copy of the checkout, whose function's source is edited once `watch` serves.
+    Watch,
+    /// moto with nothing in it.
+    EmptyAccount,
+    /// moto with the function `echo` running other code than the built zip.
+    FunctionWithOtherCode,
+    /// moto with `echo`'s alias `live` moved by two deploys: created, then moved on.
+    DeployedTwice,
+}
+
+/// The up-to-date stamp `FreshZip` removes is shared: it runs alone; port 9000 too.
+static ZIP: RwLock<()> = RwLock::new(());
+static PORT_9000: Mutex<()> = Mutex::new(());
+
+const LIMIT: Duration = Duration::from_secs(600);
+
+fn readme() -> String {
+    std::fs::read_to_string(workspace_root().join("README.md")).unwrap()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The block whose first command starts with `prefix`.
+fn block(prefix: &str) -> Block {
+    let found: Vec<Block> = blocks(&readme())
+        .into_iter()
+        .filter(|b| b.commands.first().is_some_and(|c| c.starts_with(prefix)))
+        .collect();
+    assert_eq!(found.len(), 1, "README blocks starting `$ {prefix}`");
+    found.into_iter().next().unwrap()
+}
+
+/// The shell a block runs in: `cargo xtask` is this run's xtask, AWS is moto (when given).
+struct Shell {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    moto: Option<MotoServer>,
+}
+
+impl Shell {
+    fn new(root: &Path, moto: Option<MotoServer>) -> Shell {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let xtask = Path::new(env!("CARGO_BIN_EXE_xtask-aws")).with_file_name("xtask");
+        assert!(
+            xtask.exists(),
+            "{} (cargo test --workspace builds it)",
+            xtask.display()
+        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let shim = bin.join("cargo");
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = xtask ]; then shift; exec '{}' \"$@\"; fi\nexec '{cargo}' \"$@\"\n",
+                xtask.display()
+            ),
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .args(["+x", shim.to_str().unwrap()])
+            .status()
+            .unwrap();
+        Shell {
+            dir,
+            root: root.to_path_buf(),
+            moto,
+        }
+    }
+
+    fn command(&self, script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("exec 2>&1\n{script}"))
+            .current_dir(&self.root)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.dir.path().join("bin").display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env(xtask::xtask_aws::BIN_ENV, env!("CARGO_BIN_EXE_xtask-aws"))
+            .env("XTASK_PROJECT_ROOT", &self.root)
+            .env_remove("CARGO_TARGET_DIR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        isolate_aws_env(&mut cmd, self.dir.path());
+        // As a user in eu-west-1 sees it; the requests go to moto.
+        cmd.env("AWS_REGION", "eu-west-1");
+        if let Some(moto) = &self.moto {
+            cmd.env("AWS_ENDPOINT_URL", moto.endpoint());
+        }
+        cmd
+    }
+
+    /// Runs `script`, failing the test if it does not end within [`LIMIT`]; its output.
+    fn run(&self, script: &str) -> Vec<String> {
+        let mut child = self.command(script).spawn().unwrap();
+        let output = read_all(&mut child, LIMIT);
+        output.lines().map(str::to_string).collect()
+    }
+
+    /// A zip of other code than the built one, in the shell's directory.
+    fn other_zip(&self) -> String {
+        let path = self.dir.path().join("other.zip");
+        std::fs::write(&path, second_zip_bytes()).unwrap();
+        path.display().to_string()
+    }
+
+    /// Runs `script` and insists it succeeds (a set-up step, not an example).
+    fn setup(&self, script: &str) {
+        let out = self.command(script).output().unwrap();
+        assert!(
+            out.status.success(),
+            "set-up `{script}` failed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+/// All of `child`'s stdout, killing it after `limit`.
+fn read_all(child: &mut Child, limit: Duration) -> String {
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: {}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+/// A background shell and all it started, in a process group of its own, stopped with SIGINT
+/// (as Ctrl-C in a terminal) when dropped.
+struct Background(Child);
+
+impl Background {
+    fn start(mut cmd: Command) -> Background {
+        use std::os::unix::process::CommandExt;
+        Background(cmd.process_group(0).spawn().unwrap())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            unsafe { libc::kill(-(self.0.id() as i32), libc::SIGINT) };
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + LIMIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs the README block that starts with `prefix` after its set-up; compares its output.
+fn example(prefix: &str) {
+    let setup = EXAMPLES
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, s)| *s)
+        .unwrap();
+    let block = block(prefix);
+    // Built before any example runs, so no block shows cargo compiling the function.
+    built_zip("x86_64");
+    let root = workspace_root();
+    let moto = || Some(MotoServer::start().expect("moto starts (cargo xtask test installs it)"));
+    let printed = match setup {
+        Setup::Nothing => {
+            let _shared = ZIP.read().unwrap();
+            Shell::new(&root, None).run(&block.script())
+        }
+        Setup::FreshZip => {
+            let _alone = ZIP.write().unwrap();
+            let stamp = built_zip("x86_64").with_extension("zip.stamp.json");
+            std::fs::remove_file(&stamp).unwrap();
+            Shell::new(&root, None).run(&block.script())
+        }
+        Setup::Serve => {
+            let _shared = ZIP.read().unwrap();
+            let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
+            let shell = Shell::new(&root, None);
+            let mut server = shell.command("cargo xtask invoke --serve");
+            server.stdout(Stdio::null());
+            let _server = Background::start(server);
+            wait_for_port(9000);
+            shell.run(&block.script())
+        }
+        Setup::Watch => {
+            let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
+            watch(&block)
+        }
+        Setup::EmptyAccount => Shell::new(&root, moto()).run(&block.script()),
+        Setup::FunctionWithOtherCode => {
+            let _shared = ZIP.read().unwrap();
+            let shell = Shell::new(&root, moto());
+            let other = shell.other_zip();
+            shell.setup(&format!(
+                "cargo xtask deploy --function-name echo --create --zip {other}"
+            ));
+            shell.run(&block.script())
+        }
+        Setup::DeployedTwice => {
+            let _shared = ZIP.read().unwrap();
+            let shell = Shell::new(&root, moto());
+            shell.setup("cargo xtask deploy --function-name echo --create --alias live");
+            let other = shell.other_zip();
+            shell.setup(&format!(
+                "cargo xtask deploy --function-name echo --alias live --zip {other}"
+            ));
+            shell.run(&block.script())
+        }
+    };
+    if let Err(why) = check(&block.shown, &printed) {
+        panic!(
+            "README.md line {}: `{}`: {why}",
+            block.line,
+            block.commands.join("; ")
+        );
+    }
+}
+
+/// A second valid zip: the built bootstrap with a byte appended (still static, other code).
+fn second_zip_bytes() -> Vec<u8> {
+    let zip = std::fs::read(built_zip("x86_64")).unwrap();
+    let mut binary = xtask::bootstrap_zip::bootstrap_from_zip(&zip).unwrap();
+    binary.push(0);
+    xtask::bootstrap_zip::zip_bootstrap(&binary, 1).unwrap()
+}
+
+/// `watch` in a copy of the checkout: once it serves, the function's source is edited; once
+/// it reloads, Ctrl-C. Its output up to then.
+fn watch(block: &Block) -> Vec<String> {
+    let parent = tempfile::tempdir().unwrap();
+    let copy = parent.path().join("checkout");
+    for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
+        xtask::util::fs::copy_tree(&workspace_root().join(rel), &copy.join(rel)).unwrap();
+    }
+    // The copy's builds share their dependencies with every other copy's.
+    let shared = workspace_root().join("target/copies");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::os::unix::fs::symlink(&shared, copy.join("target")).unwrap();
+    let shell = Shell::new(&copy, None);
+    let mut child = Background::start(shell.command(&block.script()));
+    let mut stdout = child.0.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(Mutex::new(String::new()));
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + LIMIT;
+        while !seen.lock().unwrap().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "watch never printed {needle:?}:\n{}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("Serving");
+    let lib = copy.join("function/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\n// edited\n")).unwrap();
+    wait_for("Reloaded");
+    drop(child);
+    reader.join().unwrap();
+    // Up to the reload: the README stops there (what Ctrl-C prints is not shown).
+    let text = seen.lock().unwrap().clone();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let reloaded = lines.iter().position(|l| l.contains("Reloaded")).unwrap();
+    lines.truncate(reloaded + 1);
+    lines
+}
+
+#[test]
+fn every_console_block_has_an_example_entry() {
+    for block in blocks(&readme()) {
+        let first = block.commands.first().cloned().unwrap_or_default();
+        assert!(
+            EXAMPLES.iter().any(|(prefix, _)| first.starts_with(prefix)),
+            "README.md line {}: `{first}` has no entry in EXAMPLES (tests/readme.rs)",
+            block.line
+        );
+    }
+    assert!(blocks(&readme()).len() >= EXAMPLES.len());
+}
+
+#[test]
+fn build() {
+    example("cargo xtask build");
+}
+
+#[test]
+fn verify_static() {
+    example("cargo xtask verify-static /bin/ls");
+}
+
+#[test]
+fn invoke() {
+    example("cargo xtask invoke '{\"hello\":\"world\"}'");
+}
+
+#[test]
+fn front_door_with_curl() {
+    example("curl -s 'http://127.0.0.1:9000/hello?name=world'");
+}
+
+#[test]
+fn watch_reloads_an_edit() {
+    example("cargo xtask watch");
+}
+
+#[test]
+fn rollback() {
+    example("cargo xtask rollback");
+}
+
+#[test]
+fn deploy_from_an_empty_account() {
+    example("cargo xtask deploy --function-name echo --create");
+}
+
+#[test]
+fn deploy_publish_and_alias() {
+    example("cargo xtask deploy --function-name echo --publish");
+}
+
+#[test]
+fn bench_deploy() {
+    example("cargo xtask bench deploy");
+}
+
+#[test]
+fn setup_ci() {
+    example("cargo xtask setup-ci");
+}
