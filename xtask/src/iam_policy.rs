@@ -613,4 +613,27 @@ mod tests {
         let err = parse(&["--branch", "main", "--environment", "production"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
+
+    #[test]
+    fn the_readme_shows_the_trust_policy_this_prints() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+        let after = readme
+            .split_once("The trust policy admits one exact token subject and audience:")
+            .expect("the README shows the trust policy")
+            .1;
+        let block = after
+            .split_once("```json")
+            .unwrap()
+            .1
+            .split_once("```")
+            .unwrap()
+            .0;
+        let shown: Value = serde_json::from_str(block).expect("the README's policy is JSON");
+        let printed = trust_policy(
+            &FunctionArn::parse("arn:aws:lambda:eu-west-1:123456789012:function:echo").unwrap(),
+            &Repo::parse("OWNER/REPO").unwrap(),
+            &Subject::from_args(None, Some("production")).unwrap(),
+        );
+        assert_eq!(shown, printed);
+    }
 }

@@ -233,6 +233,23 @@ fn requests_waiting_at_shutdown_are_told_it_is_shutting_down() {
     server.finish();
 }
 
+/// The variables the README exports for the AWS CLI examples (`export K=V ...`).
+fn readme_aws_exports() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("export AWS_ACCESS_KEY_ID="))
+        .expect("the README exports what the AWS CLI examples need");
+    shlex::split(line.strip_prefix("export ").unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').expect("KEY=VALUE");
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
 /// The README's `aws lambda invoke` examples, each with the AWS CLI version its comment
 /// names (`# AWS CLI v1: …`), as words.
 fn readme_aws_examples() -> Vec<(String, Vec<String>)> {
@@ -303,6 +320,15 @@ fn the_readmes_aws_cli_examples_work_with_the_cli_they_name() {
         let mut command = Command::new(&aws);
         command.args(&args);
         aws_env(&mut command, home.path());
+        // Only what the README exports: a reader's shell has no keys or region of ours.
+        for var in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+        ] {
+            command.env_remove(var);
+        }
+        command.envs(readme_aws_exports());
         let out = command.output().unwrap();
         let stderr = text(&out.stderr);
         if cli == "v1" {
