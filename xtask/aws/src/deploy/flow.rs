@@ -80,12 +80,13 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
                 | DeployOutcome::Unchanged
                 | DeployOutcome::Configured
         );
+    let publishes = args.publish || args.alias.is_some() || args.smoke_event.is_some();
     let mut version = "$LATEST".to_string();
     let mut smoked: Option<SmokeResult> = None;
     if let Some(changed) = remote.take_if(|_| changes) {
         let settled = settle(&lambda, changed).await?;
         check_code(&settled, function, zip)?;
-        if args.publish || args.alias.is_some() || args.smoke_event.is_some() {
+        if publishes {
             version = publish(&lambda, &settled, zip).await?;
             smoked = match smoke {
                 Some(test) => Some(smoke_test(&lambda, test, &version, &settled).await),
@@ -138,6 +139,8 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
             }),
             _ => None,
         },
+        would_publish: args.dry_run && publishes,
+        would_alias: args.alias.clone().filter(|_| args.dry_run),
         smoke: smoked,
         bytes_uploaded: code_bytes(&api_calls),
         api_calls,

@@ -97,6 +97,10 @@ pub struct Report {
     pub alias: Option<String>,
     /// The alias the failed smoke test kept from moving, and where it still points.
     pub alias_kept: Option<AliasKept>,
+    /// `--dry-run`: a run without it would publish a version...
+    pub would_publish: bool,
+    /// ...and move this alias to it (once its smoke test passes, when there is one).
+    pub would_alias: Option<String>,
     /// `--smoke-event`'s result, when it ran.
     pub smoke: Option<SmokeResult>,
     /// Bytes of code sent: the bodies of UpdateFunctionCode and CreateFunction requests (the
@@ -124,6 +128,9 @@ impl Report {
         if let Some(alias) = &self.alias {
             out.push_str(&format!("alias:       {alias} -> {}\n", self.version));
         }
+        if let Some(would) = self.would() {
+            out.push_str(&format!("would:       {would}\n"));
+        }
         if let Some(smoke) = &self.smoke {
             let kept = self.alias_kept.as_ref().map(ToString::to_string);
             out.push_str(&smoke.human(kept.as_deref()));
@@ -144,6 +151,17 @@ impl Report {
         out
     }
 
+    /// What a run without `--dry-run` would do besides the outcome, in words.
+    fn would(&self) -> Option<String> {
+        match (self.would_publish, &self.would_alias) {
+            (_, Some(alias)) => Some(format!(
+                "publish a version and move alias {alias} to it (a run without --dry-run)"
+            )),
+            (true, None) => Some("publish a version (a run without --dry-run)".to_string()),
+            (false, None) => None,
+        }
+    }
+
     /// For `$GITHUB_STEP_SUMMARY`.
     pub fn markdown(&self) -> String {
         let (smoke_row, smoke_details) = self
@@ -158,10 +176,11 @@ impl Report {
             self.function,
             self.outcome,
             self.version,
-            match (&self.alias, &self.alias_kept) {
-                (Some(alias), _) => format!("`{alias}`"),
-                (None, Some(kept)) => kept.to_string(),
-                (None, None) => "-".into(),
+            match (&self.alias, &self.alias_kept, self.would()) {
+                (Some(alias), _, _) => format!("`{alias}`"),
+                (None, Some(kept), _) => kept.to_string(),
+                (None, None, Some(would)) => format!("would {would}"),
+                (None, None, None) => "-".into(),
             },
             self.arch,
             self.code_sha256,
@@ -190,6 +209,8 @@ mod tests {
             version: "3".into(),
             alias: Some("live".into()),
             alias_kept: None,
+            would_publish: false,
+            would_alias: None,
             smoke: None,
             bytes_uploaded: 0,
             api_calls: vec![ApiCall {
@@ -209,5 +230,32 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["outcome"], "unchanged");
         assert_eq!(json["bytes_uploaded"], 0);
+        assert!(!human.contains("would:"), "{human}");
+
+        // A dry run says what the real run would do besides its outcome, in every form.
+        let dry = Report {
+            outcome: DeployOutcome::DryRun,
+            version: "$LATEST".into(),
+            alias: None,
+            would_publish: true,
+            would_alias: Some("live".into()),
+            ..report
+        };
+        let human = dry.human();
+        assert!(
+            human.contains(
+                "would:       publish a version and move alias live to it (a run without --dry-run)"
+            ),
+            "{human}"
+        );
+        assert!(
+            dry.markdown()
+                .contains("| alias | would publish a version and move alias live to it"),
+            "{}",
+            dry.markdown()
+        );
+        let json = serde_json::to_value(&dry).unwrap();
+        assert_eq!(json["would_alias"], "live");
+        assert_eq!(json["would_publish"], true);
     }
 }
