@@ -222,6 +222,9 @@ fn serve_answers_the_emulator_endpoint_over_http() {
     assert_eq!(text(&body), echo_response("{\n    \"via\": \"http\"\n}"));
     let first = server.record();
     assert!(!first["initDurationMs"].is_null());
+    assert_eq!(first["status"], "success");
+    assert_eq!(record_members(&first), RECORD_MEMBERS, "{first}");
+    assert_eq!(first["errorType"], Value::Null);
 
     // Warm: the same process, no init.
     let (status, _, body) = server.invoke(b"[1]");
@@ -236,7 +239,11 @@ fn serve_answers_the_emulator_endpoint_over_http() {
     assert_eq!(status, 200);
     assert!(head.contains("x-amz-function-error: unhandled"), "{head}");
     assert!(text(&body).contains("DeserializeError"), "{}", text(&body));
-    server.record();
+    let error = server.record();
+    assert_eq!(error["status"], "error");
+    assert_eq!(record_members(&error), RECORD_MEMBERS, "{error}");
+    assert_eq!(error["errorType"], error["payload"]["errorType"], "{error}");
+    assert!(error["errorType"].is_string(), "{error}");
 
     // Lambda's request limit, and paths that are not the endpoint.
     let (status, _, body) = server.invoke(&vec![b' '; 6_291_457]);
