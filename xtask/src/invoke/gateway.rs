@@ -45,6 +45,8 @@ pub(super) async fn front_door_endpoint(
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),
         protocol: "HTTP/1.1".into(),
+        // Names in lower case, as hyper parsed them: the client's spelling is not ours to
+        // read (see `front_door::example_request`).
         headers: parts
             .headers
             .iter()

@@ -14,7 +14,7 @@ use super::time::ms_to_micros;
 struct Record<'a> {
     request_id: &'a str,
     status: ReportStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Null on success: every record has the same members, which readers prefer.
     error_type: Option<&'a str>,
     payload: Payload<'a>,
     duration_ms: f64,
@@ -100,6 +100,7 @@ mod tests {
             invocation_output(&answered(b"{\"b\":1, \"a\":2}"), 128, true, false).unwrap();
         let record = String::from_utf8(record.unwrap()).unwrap();
         assert!(record.contains(r#""payload":{"b":1, "a":2}"#), "{record}");
+        assert!(record.contains(r#""errorType":null,"#), "{record}");
         assert!(report.starts_with("REPORT RequestId: id "), "{report}");
         let (record, _) = invocation_output(&answered(b"not json"), 128, true, false).unwrap();
         let record = String::from_utf8(record.unwrap()).unwrap();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::console::Console;
@@ -17,6 +18,25 @@ use super::http::{accept_loop, Stop};
 use super::listen::bind_localhost;
 use super::sandbox::{warm, Sandbox};
 use super::shutdown_signal;
+
+/// `--json`'s first line. A struct, not `json!`: its members keep this order whether or not
+/// serde_json's `preserve_order` is on in the build (the function crate turns it on for
+/// workspace builds).
+#[derive(Serialize)]
+struct AddressLine<'a> {
+    url: &'a str,
+    port: u16,
+    addresses: &'a [String],
+}
+
+fn address_line(url: &str, port: u16, addresses: &[String]) -> Vec<u8> {
+    let line = AddressLine {
+        url,
+        port,
+        addresses,
+    };
+    serde_json::to_vec(&line).expect("serialising strings and numbers into memory cannot fail")
+}
 
 /// How long a stopping server lets its connections finish sending their answers.
 const ANSWER_GRACE: Duration = Duration::from_secs(2);
@@ -64,9 +84,7 @@ pub(crate) async fn serve(
         );
     }
     if json {
-        let address =
-            serde_json::json!({"url": url, "port": loopback.port, "addresses": addresses});
-        console.result_line(address.to_string().as_bytes())?;
+        console.result_line(&address_line(&url, loopback.port, &addresses))?;
     }
     let (jobs, mut queue) = mpsc::channel::<Job>(64);
     let port = loopback.port;
@@ -150,4 +168,18 @@ pub(crate) async fn serve(
     }
     console.flush();
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_line_has_the_documented_order() {
+        let addresses = ["127.0.0.1:9000".to_string(), "[::1]:9000".to_string()];
+        assert_eq!(
+            String::from_utf8(address_line("http://127.0.0.1:9000/i", 9000, &addresses)).unwrap(),
+            r#"{"url":"http://127.0.0.1:9000/i","port":9000,"addresses":["127.0.0.1:9000","[::1]:9000"]}"#
+        );
+    }
 }

@@ -12,16 +12,19 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::fixture::fixture_zip;
+use crate::invoke_echo;
 use crate::serve::{Answer, Server};
 
 /// One HTTP/1.1 request with repeated headers allowed, answered within a minute.
 fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    // Without a body, none, as curl sends a GET.
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("Connection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -138,6 +141,83 @@ fn http_api_events_and_answers_as_payload_2_0() {
     assert_eq!(event["cookies"], serde_json::json!(["c1=v1", "c2=v2"]));
     assert_eq!(event["requestContext"]["http"]["method"], "GET");
     server.stop();
+}
+
+/// The member names of a JSON object, sorted (`Value` keeps them sorted or in order,
+/// depending on serde_json's features in the build).
+fn member_names(object: &Value) -> Vec<String> {
+    let object = object
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {object}"));
+    let mut names: Vec<String> = object.keys().cloned().collect();
+    names.sort();
+    names
+}
+
+/// Header names as the front door passes them on and as `--example` shows them, for the
+/// same curl request: the client's in lower case (the server keeps no spelling we can read;
+/// a REST API on AWS would pass curl's `Host`), the front's own as AWS spells them in
+/// payload 1.0 and in lower case in 2.0.
+#[test]
+fn header_names_through_the_front_door_and_in_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let curl = [("User-Agent", "curl/8.5.0"), ("Accept", "*/*")];
+    let client = ["accept", "host", "user-agent"];
+    for (front, added, fields) in [
+        (
+            "rest",
+            [
+                "X-Amzn-Trace-Id",
+                "X-Forwarded-For",
+                "X-Forwarded-Port",
+                "X-Forwarded-Proto",
+            ],
+            &["headers", "multiValueHeaders"][..],
+        ),
+        (
+            "http-api",
+            [
+                "x-amzn-trace-id",
+                "x-forwarded-for",
+                "x-forwarded-port",
+                "x-forwarded-proto",
+            ],
+            &["headers"][..],
+        ),
+    ] {
+        let mut expected: Vec<String> =
+            client.iter().chain(&added).map(|n| n.to_string()).collect();
+        expected.sort();
+        let server = Server::start_with(&built_zip("x86_64"), tmp.path(), &["--http", front]);
+        let served = echoed(&request(
+            server.port,
+            "GET",
+            "/hello?name=world",
+            &curl,
+            b"",
+        ));
+        server.stop();
+        let out = invoke_echo(&["--example", front], b"");
+        assert!(out.status.success(), "{front}: {}", text(&out.stderr));
+        let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let example: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        for field in fields {
+            assert_eq!(
+                member_names(&served[field]),
+                expected,
+                "{front} {field}: {served}"
+            );
+            assert_eq!(
+                member_names(&example[field]),
+                expected,
+                "--example {front} {field}"
+            );
+        }
+        assert_eq!(
+            served["headers"]["user-agent"], example["headers"]["user-agent"],
+            "{front}"
+        );
+    }
 }
 
 #[test]

@@ -76,6 +76,33 @@ fn records(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The members of every `--json` record, whatever its status (`errorType` null on success),
+/// sorted.
+const RECORD_MEMBERS: [&str; 10] = [
+    "billedDurationMs",
+    "durationMs",
+    "errorType",
+    "initDurationMs",
+    "maxMemoryUsedMb",
+    "memorySizeMb",
+    "payload",
+    "pid",
+    "requestId",
+    "status",
+];
+
+/// A record's member names, sorted (`Value` may or may not keep them in order).
+fn record_members(record: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = record
+        .as_object()
+        .unwrap_or_else(|| panic!("a record is an object: {record}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort();
+    names
+}
+
 fn report_lines(stderr: &str) -> Vec<&str> {
     stderr
         .lines()

@@ -57,8 +57,8 @@ pub(crate) fn spawn_serve(zip: &Path, tmp: &Path, args: &[&str]) -> Spawned {
     Spawned(child)
 }
 
-/// The first line on the server's stdout, `{"url":…,"port":…}`, read byte by byte so nothing
-/// after it is consumed; returns the port.
+/// The first line on the server's stdout, `{"url":…,"port":…,"addresses":[…]}` in that
+/// order (the README's), read byte by byte so nothing after it is consumed; returns the port.
 pub(crate) fn read_address(stdout: &mut ChildStdout) -> u16 {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
@@ -67,6 +67,18 @@ pub(crate) fn read_address(stdout: &mut ChildStdout) -> u16 {
     }
     let first: Value = serde_json::from_slice(&line)
         .unwrap_or_else(|e| panic!("the server prints its address first ({e}): {}", text(&line)));
+    // On the raw text: `Value` may sort the keys.
+    let raw = text(&line);
+    let at = |key: &str| {
+        raw.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("no {key} in the address line: {raw}"))
+    };
+    assert!(
+        raw.starts_with(r#"{"url":"#) && at("url") < at("port") && at("port") < at("addresses"),
+        "the address line's keys are url, port, addresses in that order: {raw}"
+    );
+    assert_eq!(first.as_object().unwrap().len(), 3, "{raw}");
+    assert!(first["addresses"].is_array(), "{raw}");
     assert!(
         first["url"].as_str().unwrap().ends_with(INVOKE_PATH),
         "{first}"
@@ -210,6 +222,9 @@ fn serve_answers_the_emulator_endpoint_over_http() {
     assert_eq!(text(&body), echo_response("{\n    \"via\": \"http\"\n}"));
     let first = server.record();
     assert!(!first["initDurationMs"].is_null());
+    assert_eq!(first["status"], "success");
+    assert_eq!(record_members(&first), RECORD_MEMBERS, "{first}");
+    assert_eq!(first["errorType"], Value::Null);
 
     // Warm: the same process, no init.
     let (status, _, body) = server.invoke(b"[1]");
@@ -224,7 +239,11 @@ fn serve_answers_the_emulator_endpoint_over_http() {
     assert_eq!(status, 200);
     assert!(head.contains("x-amz-function-error: unhandled"), "{head}");
     assert!(text(&body).contains("DeserializeError"), "{}", text(&body));
-    server.record();
+    let error = server.record();
+    assert_eq!(error["status"], "error");
+    assert_eq!(record_members(&error), RECORD_MEMBERS, "{error}");
+    assert_eq!(error["errorType"], error["payload"]["errorType"], "{error}");
+    assert!(error["errorType"].is_string(), "{error}");
 
     // Lambda's request limit, and paths that are not the endpoint.
     let (status, _, body) = server.invoke(&vec![b' '; 6_291_457]);
