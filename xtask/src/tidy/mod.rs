@@ -1,5 +1,6 @@
 //! Checks on the source tree itself, in the spirit of rust-analyzer's tidy tests.
 
+mod features;
 mod imports;
 
 use std::path::{Path, PathBuf};

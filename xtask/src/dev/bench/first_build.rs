@@ -70,54 +70,73 @@ pub fn run(args: FirstBuildArgs) -> Result<()> {
     Ok(())
 }
 
-/// `git clone` of this checkout at `rev`, then `cargo xtask build` in it, timed.
-fn ours(scratch: &Path, rev: &str) -> Result<Ours> {
+/// `git clone` of this checkout at `rev` into `dir`, with an empty target directory.
+pub(super) fn clone_at(dir: &Path, rev: &str) -> Result<()> {
     let sh = Shell::new()?;
     let root = project_root();
-    let clone = scratch.join("clone");
-    cmd!(sh, "git clone --quiet --no-hardlinks {root} {clone}")
+    cmd!(sh, "git clone --quiet --no-hardlinks {root} {dir}")
         .quiet()
         .run()
         .context("cloning this checkout")?;
-    sh.change_dir(&clone);
+    sh.change_dir(dir);
     cmd!(sh, "git checkout --quiet {rev}").quiet().run()?;
-    status(
-        "Timing",
-        format!("a fresh clone's first `cargo xtask build` at {rev}"),
-    );
-    let cargo = workspace::cargo();
+    Ok(())
+}
+
+/// `cargo ARGS` in the clone at `dir` as a user runs it there (its own target directory, no
+/// variable of ours), timed; the crates it compiled.
+pub(super) fn cargo_in(dir: &Path, args: &[&str]) -> Result<(Duration, Vec<String>)> {
     let start = Instant::now();
-    let out = std::process::Command::new(&cargo)
-        .args(["xtask", "build"])
-        .current_dir(&clone)
-        .env("CARGO_TARGET_DIR", clone.join("target"))
+    let out = std::process::Command::new(workspace::cargo())
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
         .env_remove("CARGO_MANIFEST_DIR")
         .env_remove("XTASK_PROJECT_ROOT")
         .env_remove("CARGO")
         .output()
-        .context("running cargo xtask build in the clone")?;
+        .with_context(|| format!("running cargo {} in the clone", args.join(" ")))?;
     let time = start.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     anyhow::ensure!(
         out.status.success(),
-        "cargo xtask build in the clone failed:\n{stderr}"
+        "cargo {} in the clone failed:\n{stderr}",
+        args.join(" ")
     );
-    let compiled: Vec<&str> = stderr
+    let compiled = stderr
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("Compiling "))
+        .map(str::to_string)
         .collect();
+    Ok((time, compiled))
+}
+
+/// Of `compiled` (cargo's `Compiling NAME vX` lines), the AWS SDK's crates.
+pub(super) fn aws_crates(compiled: &[String]) -> usize {
+    compiled
+        .iter()
+        .filter(|c| c.starts_with("aws-") || c.starts_with("aws_"))
+        .count()
+}
+
+/// `git clone` of this checkout at `rev`, then `cargo xtask build` in it, timed.
+fn ours(scratch: &Path, rev: &str) -> Result<Ours> {
+    let clone = scratch.join("clone");
+    clone_at(&clone, rev)?;
+    status(
+        "Timing",
+        format!("a fresh clone's first `cargo xtask build` at {rev}"),
+    );
+    let (time, compiled) = cargo_in(&clone, &["xtask", "build"])?;
     Ok(Ours {
         time,
         crates: compiled.len(),
-        aws_crates: compiled
-            .iter()
-            .filter(|c| c.starts_with("aws-") || c.starts_with("aws_"))
-            .count(),
+        aws_crates: aws_crates(&compiled),
     })
 }
 
-/// A new virtualenv, `pip install cargo-lambda`, then its first build into an empty target.
-fn peer(scratch: &Path) -> Result<(Duration, Duration)> {
+/// A new virtualenv and `pip install cargo-lambda` in it, timed: the peer ready to deploy.
+pub(super) fn install_peer(scratch: &Path) -> Result<(Duration, std::path::PathBuf)> {
     let sh = Shell::new()?;
     let venv = scratch.join("venv");
     cmd!(sh, "python3 -m venv {venv}").quiet().run()?;
@@ -131,8 +150,13 @@ fn peer(scratch: &Path) -> Result<(Duration, Duration)> {
     .quiet()
     .run()
     .context("pip install cargo-lambda")?;
-    let install = start.elapsed();
-    let peer = Peer::prepare_with(venv.join("bin/cargo-lambda"), scratch.join("peer-target"))?;
+    Ok((start.elapsed(), venv.join("bin/cargo-lambda")))
+}
+
+/// The peer installed, then its first build into an empty target.
+fn peer(scratch: &Path) -> Result<(Duration, Duration)> {
+    let (install, program) = install_peer(scratch)?;
+    let peer = Peer::prepare_with(program, scratch.join("peer-target"))?;
     status(
         "Timing",
         "cargo-lambda's first build of the same function crate",

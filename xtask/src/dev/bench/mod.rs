@@ -7,6 +7,7 @@ mod build;
 mod edit;
 mod edit_build;
 mod first_build;
+mod first_deploy;
 mod group;
 mod invoke;
 mod table;
@@ -33,6 +34,9 @@ pub enum Bench {
     /// A fresh clone's first `cargo xtask build` beside cargo-lambda's first use
     /// (pip install, then its first build of the same crate).
     FirstBuild(FirstBuildArgs),
+    /// What a fresh clone's first `cargo xtask deploy` compiles before it sends anything,
+    /// for each `--rev` (e.g. an older commit and HEAD), beside `pip install cargo-lambda`.
+    FirstDeploy(FirstDeployArgs),
     /// The zip's size and time by zopfli iterations on the built bootstrap: the curve the
     /// shipped iteration count was picked from.
     Zip(ZipArgs),
@@ -87,6 +91,13 @@ pub struct FirstBuildArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct FirstDeployArgs {
+    /// The commits of ours to clone and measure, in order (the first is the ratios' base).
+    #[arg(long, default_value = "HEAD", num_args = 1..)]
+    pub rev: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ZipArgs {
     /// Iteration counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,5,8,15,30,60,255")]
@@ -105,6 +116,7 @@ pub fn run(args: Args) -> Result<()> {
         Bench::Build(args) => build::run(args),
         Bench::Zip(args) => zip::run(args),
         Bench::FirstBuild(args) => first_build::run(args),
+        Bench::FirstDeploy(args) => first_deploy::run(args),
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
         Bench::Deploy => match crate::xtask_aws::exec()? {},
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
