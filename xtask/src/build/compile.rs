@@ -74,6 +74,10 @@ pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
         sh,
         "{cargo} build --release --package {package} --bin {bin} --target {target} --target-dir {target_dir} --config {rustflags}"
     )
+    // The shipped bytes come from rustc alone: a workspace wrapper (clippy-driver, when
+    // `.ci/run` lints while building) compiles them differently, and the zip's bytes must not
+    // depend on the caller's environment.
+    .env_remove("RUSTC_WORKSPACE_WRAPPER")
     .quiet()
     .run()
     .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;
