@@ -445,7 +445,10 @@ fn xtask_calls(workflow: &str, doc: &Value) -> Vec<XtaskCall> {
                         && words.get(start + 1).map(String::as_str) == Some("xtask")
                     {
                         ("cargo xtask".to_string(), start + 2)
-                    } else if words[start].trim_start_matches("./") == XTASK_AWS {
+                    } else if words[start].trim_start_matches("./") == XTASK_AWS
+                        // Run, not named (as `sha256sum target/debug/xtask-aws` names it).
+                        && (start == 0 || is_shell_operator(&words[start - 1]))
+                    {
                         (words[start].clone(), start + 1)
                     } else {
                         continue;
@@ -692,11 +695,7 @@ fn deploy_runs_only_for_pushes_to_main_after_the_tests() {
         "deploy `if:` must only AND its conditions: {condition}"
     );
 
-    let needs: Vec<&str> = match &deploy["needs"] {
-        Value::String(one) => vec![one.as_str()],
-        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
-        other => panic!("deploy job has no `needs:` ({other})"),
-    };
+    let needs = needs(deploy);
     assert!(
         needs.contains(&"test"),
         "deploy must wait for the test job: {needs:?}"
@@ -761,12 +760,16 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
         "the zip is uploaded only after verify-static"
     );
 
-    let (download_at, download) =
-        step_using(deploy, "actions/download-artifact").expect("the deploy job downloads the zip");
-    assert_eq!(
-        download["with"]["name"], upload["with"]["name"],
-        "deploy downloads the artifact the test job uploaded"
-    );
+    let (download_at, download) = steps(deploy)
+        .iter()
+        .enumerate()
+        .find(|(_, s)| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+                && s["with"]["name"] == upload["with"]["name"]
+        })
+        .expect("the deploy job downloads the artifact the test job uploaded");
     let dir = download["with"]["path"]
         .as_str()
         .expect("download-artifact has a path");
@@ -824,34 +827,101 @@ fn the_deploy_moves_live_only_after_the_smoke_test_the_bootstrap_passes() {
     );
 }
 
+/// The jobs `job` waits for.
+fn needs(job: &Value) -> Vec<&str> {
+    match &job["needs"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[test]
-fn the_deploy_tool_is_compiled_from_the_lock_file_before_credentials_and_run_directly() {
+fn the_deploy_tool_is_compiled_beside_the_tests_without_credentials_and_run_as_compiled() {
     let ci = ci();
+    let tool = &ci.doc["jobs"]["deploy-tool"];
     let deploy = &ci.doc["jobs"]["deploy"];
-    let scripts: Vec<(usize, &str)> = steps(deploy)
+
+    // Compiled from the lock file, beside the tests (not after them), in a job that can get
+    // no credentials and restores no cache.
+    let compile = steps(tool)
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("cargo build --locked --package xtask-aws"))
+        })
+        .expect("the deploy-tool job runs `cargo build --locked --package xtask-aws`");
+    assert!(
+        !can_get_credentials(&ci.doc, tool),
+        "the deploy tool is compiled where no credentials can be had"
+    );
+    assert!(
+        !steps(tool).iter().any(restores_a_cache),
+        "the deploy tool is compiled from scratch, with no cache an earlier run wrote"
+    );
+    assert!(
+        needs(tool).is_empty(),
+        "the deploy tool compiles beside the tests, not after them: {:?}",
+        needs(tool)
+    );
+    // Its SHA-256, taken where it was compiled, is the job's output; the binary its artifact.
+    let id = compile["id"].as_str().expect("the compile step has an id");
+    assert_eq!(
+        tool["outputs"]["sha256"],
+        format!("${{{{ steps.{id}.outputs.sha256 }}}}")
+    );
+    let script = compile["run"].as_str().unwrap();
+    assert!(
+        script.contains(&format!("sha256sum {XTASK_AWS}")) && script.contains("GITHUB_OUTPUT"),
+        "{script}"
+    );
+    let (_, upload) =
+        step_using(tool, "actions/upload-artifact").expect("the deploy-tool job uploads it");
+    assert_eq!(upload["with"]["path"], XTASK_AWS);
+
+    // The deploy waits for both, takes that artifact where cargo would have left it, checks
+    // it against the output before any credentials exist, and compiles nothing at all.
+    let deploy_needs = needs(deploy);
+    assert!(
+        deploy_needs.contains(&"deploy-tool") && deploy_needs.contains(&"test"),
+        "{deploy_needs:?}"
+    );
+    let (download_at, download) = steps(deploy)
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| Some((i, s["run"].as_str()?)))
-        .collect();
+        .find(|(_, s)| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+                && s["with"]["name"] == upload["with"]["name"]
+        })
+        .expect("the deploy job downloads the deploy tool");
+    assert_eq!(
+        download["with"]["path"].as_str(),
+        XTASK_AWS.rsplit_once('/').map(|(dir, _)| dir)
+    );
+    let check_at = steps(deploy)
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("sha256sum --check") && r.contains(XTASK_AWS))
+        })
+        .expect("the deploy job checks the tool's SHA-256");
+    assert_eq!(
+        deploy["env"]["TOOL_SHA256"],
+        "${{ needs.deploy-tool.outputs.sha256 }}"
+    );
     let (credentials_at, _) = step_using(deploy, "aws-actions/configure-aws-credentials")
         .expect("the deploy job gets AWS credentials through OIDC");
-    let build_at = scripts
-        .iter()
-        .find(|(_, run)| run.contains("cargo build --locked --package xtask-aws"))
-        .map(|(i, _)| *i)
-        .expect("the deploy job runs `cargo build --locked --package xtask-aws`");
-    assert!(
-        build_at < credentials_at,
-        "xtask-aws is compiled before credentials exist, so no build script sees them"
-    );
-    // Under credentials, nothing may compile: `cargo xtask`, `cargo run` or a stale build
-    // would run fresh code (build scripts, proc macros) with the keys in its environment.
-    for (i, run) in scripts.iter().filter(|(i, _)| *i > credentials_at) {
-        for line in logical_lines(run) {
+    assert!(download_at < check_at && check_at < credentials_at);
+    for (i, step) in steps(deploy).iter().enumerate() {
+        for line in logical_lines(step["run"].as_str().unwrap_or("")) {
             let words = shlex::split(&line).unwrap_or_default();
             assert!(
                 !words.iter().any(|w| w == "cargo" || w == "rustc"),
-                "deploy step {} compiles under AWS credentials: {line}",
+                "deploy step {} compiles: {line}",
                 i + 1
             );
         }
@@ -862,6 +932,24 @@ fn the_deploy_tool_is_compiled_from_the_lock_file_before_credentials_and_run_dir
         !direct.is_empty() && direct.iter().all(|c| c.program == XTASK_AWS),
         "the deploy job runs {XTASK_AWS} itself, never `cargo xtask`: {direct:?}"
     );
+
+    // The check, run as the runner runs it: the tool as compiled runs; another, or no hash
+    // at all, stops the job.
+    let check = steps(deploy)[check_at]["run"].as_str().unwrap();
+    let with_tool = |bytes: &[u8], hash: &str| {
+        let dir = step_dir();
+        let path = dir.path().join(XTASK_AWS);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let run = run_step(check, dir.path(), &[("TOOL_SHA256".into(), hash.into())]);
+        let executable = std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0;
+        (run.out.status.success(), executable)
+    };
+    let compiled = b"\x7fELF the deploy tool";
+    let hash = xtask::util::digest::sha256_hex(compiled);
+    assert_eq!(with_tool(compiled, &hash), (true, true));
+    assert!(!with_tool(b"\x7fELF something else", &hash).0);
+    assert!(!with_tool(compiled, "").0);
 }
 
 /// `actions/cache` and its halves, Swatinem/rust-cache, and the `cache:` input of the
