@@ -52,15 +52,19 @@ fn build(root: &Path) -> Result<PathBuf> {
     if !target.join("debug").join(PACKAGE).exists() {
         status(
             "Compiling",
-            "the AWS SDK for the commands that call AWS (first use only)",
+            "the AWS SDK for the commands that call AWS (first use only: a few minutes, once; \
+             later runs only check it is up to date)",
         );
     }
     let sh = Shell::new()?;
     sh.change_dir(root);
     let cargo = crate::workspace::cargo();
+    // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
+    // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
+    // stdout of ours never sees them.
     let mut build = cmd!(
         sh,
-        "{cargo} build --package {PACKAGE} --quiet --message-format=json-render-diagnostics"
+        "{cargo} build --package {PACKAGE} --message-format=json-render-diagnostics"
     )
     .quiet();
     for (name, _) in std::env::vars_os() {

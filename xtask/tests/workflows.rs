@@ -447,7 +447,7 @@ fn xtask_calls(workflow: &str, doc: &Value) -> Vec<XtaskCall> {
                         ("cargo xtask".to_string(), start + 2)
                     } else if words[start].trim_start_matches("./") == XTASK_AWS
                         // Run, not named (as `sha256sum target/debug/xtask-aws` names it).
-                        && (start == 0 || is_shell_operator(&words[start - 1]))
+                        && at_command_position(&words, start)
                     {
                         (words[start].clone(), start + 1)
                     } else {
@@ -469,6 +469,31 @@ fn xtask_calls(workflow: &str, doc: &Value) -> Vec<XtaskCall> {
         }
     }
     calls
+}
+
+/// Whether `words[at]` is a command the shell runs: first in its command, after `VAR=value`
+/// assignments and `env`, `exec`, `command`, `time` or `nohup` (not an argument of another).
+fn at_command_position(words: &[String], at: usize) -> bool {
+    let is_assignment = |w: &str| {
+        // `x=$(cmd` ends with a command of its own, whose arguments follow.
+        w.split_once('=').is_some_and(|(name, value)| {
+            !value.contains("$(")
+                && !value.contains('`')
+                && !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    for word in words[..at].iter().rev() {
+        if is_shell_operator(word) {
+            return true;
+        }
+        let prefix = ["env", "exec", "command", "time", "nohup"].contains(&word.as_str());
+        if !prefix && !is_assignment(word) {
+            return false;
+        }
+    }
+    true
 }
 
 /// An `env:` mapping, with expressions already replaced as GitHub would evaluate them first.
@@ -627,6 +652,9 @@ jobs:
           cargo xtask verify-static "${OUT}/x.zip" --arch ${{ env.LAMBDA_ARCH }} >/dev/null && echo ok
       - run: cargo xtask build --arch mips
       - run: target/debug/xtask-aws deploy --zip "$OUT/b.zip" --arch "$LAMBDA_ARCH" && ./target/debug/xtask-aws deploy --arch sparc
+      - run: |
+          sha256sum target/debug/xtask-aws
+          FOO=1 exec target/debug/xtask-aws rollback --alias live
 "#,
     );
     let calls = xtask_calls("sample.yml", &doc);
@@ -653,6 +681,8 @@ jobs:
                 "arm64"
             ],
             vec!["deploy", "--arch", "sparc"],
+            // Run after assignments and `exec`; named by sha256sum, not run.
+            vec!["rollback", "--alias", "live"],
         ]
     );
     assert!(calls[0].parse().is_ok());

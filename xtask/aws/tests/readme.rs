@@ -103,7 +103,7 @@ impl Shell {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        let xtask = Path::new(env!("CARGO_BIN_EXE_xtask-aws")).with_file_name("xtask");
+        let xtask = xtask_binary();
         assert!(
             xtask.exists(),
             "{} (cargo test --workspace builds it)",
@@ -159,9 +159,38 @@ impl Shell {
 
     /// Runs `script`, failing the test if it does not end within [`LIMIT`]; its output.
     fn run(&self, script: &str) -> Vec<String> {
-        let mut child = self.command(script).spawn().unwrap();
-        let output = read_all(&mut child, LIMIT);
+        let (_, output) = self.run_bounded(script);
         output.lines().map(str::to_string).collect()
+    }
+
+    /// Runs `script` in a process group of its own, all of which is killed if it is not
+    /// done within [`LIMIT`] (the test then fails); its success and output.
+    fn run_bounded(&self, script: &str) -> (bool, String) {
+        use std::os::unix::process::CommandExt;
+        let mut child = self.command(script).process_group(0).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (done, output) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            let _ = done.send(text);
+        });
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                // What the script left running may hold the pipe: read what came, briefly.
+                let text = output
+                    .recv_timeout(Duration::from_secs(10))
+                    .unwrap_or_default();
+                return (status.success(), text);
+            }
+            if Instant::now() > deadline {
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                let _ = child.wait();
+                panic!("`{script}` still ran after {LIMIT:?}; it and all it started were killed");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// A zip of other code than the built one, in the shell's directory.
@@ -173,33 +202,9 @@ impl Shell {
 
     /// Runs `script` and insists it succeeds (a set-up step, not an example).
     fn setup(&self, script: &str) {
-        let out = self.command(script).output().unwrap();
-        assert!(
-            out.status.success(),
-            "set-up `{script}` failed:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let (ok, output) = self.run_bounded(script);
+        assert!(ok, "set-up `{script}` failed:\n{output}");
     }
-}
-
-/// All of `child`'s stdout, killing it after `limit`.
-fn read_all(child: &mut Child, limit: Duration) -> String {
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {limit:?}: {}", reader.join().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    reader.join().unwrap()
 }
 
 /// A background shell and all it started, in a process group of its own, stopped with SIGINT
@@ -215,19 +220,61 @@ impl Background {
 
 impl Drop for Background {
     fn drop(&mut self) {
+        let group = -(self.0.id() as i32);
         if let Ok(None) = self.0.try_wait() {
-            unsafe { libc::kill(-(self.0.id() as i32), libc::SIGINT) };
-            let _ = self.0.wait();
+            unsafe { libc::kill(group, libc::SIGINT) };
+            // Ctrl-C's way out is bounded: then SIGKILL, for the whole group.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while let Ok(None) = self.0.try_wait() {
+                if Instant::now() > deadline {
+                    unsafe { libc::kill(group, libc::SIGKILL) };
+                    let _ = self.0.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 }
 
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + LIMIT;
+/// Waits until `server` listens on `port`; fails the test if it ends first (e.g. the port
+/// was taken) or takes over a minute.
+fn wait_for_port(server: &mut Background, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("the server for the example ended ({status}) before listening on {port}");
+        }
         assert!(Instant::now() < deadline, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server ended; something else listens on {port}"
+    );
+}
+
+/// This run's xtask binary, up to date (`cargo test -p xtask-aws` alone does not build it).
+fn xtask_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let out = Command::new(cargo)
+                .args(["build", "--quiet", "--package", "xtask", "--bin", "xtask"])
+                .current_dir(workspace_root())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "building xtask: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let xtask = Path::new(env!("CARGO_BIN_EXE_xtask-aws")).with_file_name("xtask");
+            assert!(xtask.exists(), "{}", xtask.display());
+            xtask
+        })
+        .clone()
 }
 
 /// Runs the README block that starts with `prefix` after its set-up; compares its output.
@@ -259,15 +306,19 @@ fn example(prefix: &str) {
             let shell = Shell::new(&root, None);
             let mut server = shell.command("cargo xtask invoke --serve");
             server.stdout(Stdio::null());
-            let _server = Background::start(server);
-            wait_for_port(9000);
+            let mut server = Background::start(server);
+            wait_for_port(&mut server, 9000);
             shell.run(&block.script())
         }
         Setup::Watch => {
             let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
             watch(&block)
         }
-        Setup::EmptyAccount => Shell::new(&root, moto()).run(&block.script()),
+        Setup::EmptyAccount => {
+            // A deploy without --zip builds (and may rewrite the stamp FreshZip removes).
+            let _shared = ZIP.read().unwrap();
+            Shell::new(&root, moto()).run(&block.script())
+        }
         Setup::FunctionWithOtherCode => {
             let _shared = ZIP.read().unwrap();
             let shell = Shell::new(&root, moto());

@@ -75,8 +75,7 @@ pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
         "{cargo} build --release --package {package} --bin {bin} --target {target} --target-dir {target_dir} --config {rustflags}"
     )
     // The shipped bytes come from rustc alone: a workspace wrapper (clippy-driver, when
-    // `.ci/run` lints while building) compiles them differently, and the zip's bytes must not
-    // depend on the caller's environment.
+    // `.ci/run` lints while building) compiles them differently.
     .env_remove("RUSTC_WORKSPACE_WRAPPER")
     .quiet()
     .run()
@@ -97,6 +96,8 @@ pub fn compile_dev(sh: &Shell, arch: Arch) -> Result<PathBuf> {
         sh,
         "{cargo} build --package {package} --bin {bin} --target {target} --target-dir {target_dir}"
     )
+    // What watch serves is compiled as the shipped bootstrap is: by rustc alone.
+    .env_remove("RUSTC_WORKSPACE_WRAPPER")
     .quiet()
     .run()
     .with_context(|| format!("cargo build for {target} failed (its errors are above)"))?;

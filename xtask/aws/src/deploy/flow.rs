@@ -197,11 +197,17 @@ async fn create(
     status(
         "Creating",
         format!(
-            "{function} (provided.al2023, {arch}, {} bytes)",
-            zip.bytes.len()
+            "{function} (provided.al2023, {arch}, {} bytes; each attempt may take up to {} s)",
+            zip.bytes.len(),
+            timeouts::upload_attempt(zip.bytes.len() as u64).as_secs()
         ),
     );
+    let started = std::time::Instant::now();
     let created = role::create_function(lambda, zip, arch, &role, declared).await?;
+    status(
+        "Created",
+        format!("{function} in {:.1} s", started.elapsed().as_secs_f64()),
+    );
     Ok((DeployOutcome::Created, Some(created)))
 }
 
@@ -246,11 +252,13 @@ async fn update(
             "Uploading"
         },
         format!(
-            "{} bytes to {function}{}",
+            "{} bytes to {function}{} (each attempt may take up to {} s)",
             zip.bytes.len(),
-            if args.dry_run { " (dry run)" } else { "" }
+            if args.dry_run { " (dry run)" } else { "" },
+            timeouts::upload_attempt(zip.bytes.len() as u64).as_secs()
         ),
     );
+    let started = std::time::Instant::now();
     let updated = upload(lambda, zip, remote.revision_id.as_deref(), args.dry_run)
         .await
         .map_err(|e| match setup.settings.is_empty() || args.dry_run {
@@ -261,6 +269,18 @@ async fn update(
                 remote.code_sha256.as_deref(),
             )),
         })?;
+    status(
+        if args.dry_run {
+            "Validated"
+        } else {
+            "Uploaded"
+        },
+        format!(
+            "{} bytes to {function} in {:.1} s",
+            zip.bytes.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
     Ok(if args.dry_run {
         (DeployOutcome::DryRun, Some(remote))
     } else {

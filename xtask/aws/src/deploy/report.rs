@@ -151,13 +151,15 @@ impl Report {
         out
     }
 
-    /// What a run without `--dry-run` would do besides the outcome, in words.
+    /// What a run without `--dry-run` would do besides the outcome, in words. (A version of
+    /// unchanged code is the one Lambda published before; an alias already there stays.)
     fn would(&self) -> Option<String> {
         match (self.would_publish, &self.would_alias) {
             (_, Some(alias)) => Some(format!(
-                "publish a version and move alias {alias} to it (a run without --dry-run)"
+                "publish a version and point alias {alias} at it (once its smoke test passes, \
+                 when there is one)"
             )),
-            (true, None) => Some("publish a version (a run without --dry-run)".to_string()),
+            (true, None) => Some("publish a version".to_string()),
             (false, None) => None,
         }
     }
@@ -169,18 +171,21 @@ impl Report {
             .as_ref()
             .map(SmokeResult::markdown)
             .unwrap_or_default();
+        let would_row = self
+            .would()
+            .map(|would| format!("| would | {would} |\n"))
+            .unwrap_or_default();
         let table = format!(
             "### Lambda deploy: `{}`\n\n| | |\n|---|---|\n| outcome | {} |\n| version | `{}` |\n\
              | alias | {} |\n| architecture | {} |\n| CodeSha256 | `{}` |\n| uploaded | {} bytes |\n\
-             | API calls | {} |\n| time | {:.2} s |\n{}{smoke_row}",
+             | API calls | {} |\n| time | {:.2} s |\n{}{would_row}{smoke_row}",
             self.function,
             self.outcome,
             self.version,
-            match (&self.alias, &self.alias_kept, self.would()) {
-                (Some(alias), _, _) => format!("`{alias}`"),
-                (None, Some(kept), _) => kept.to_string(),
-                (None, None, Some(would)) => format!("would {would}"),
-                (None, None, None) => "-".into(),
+            match (&self.alias, &self.alias_kept) {
+                (Some(alias), _) => format!("`{alias}`"),
+                (None, Some(kept)) => kept.to_string(),
+                (None, None) => "-".into(),
             },
             self.arch,
             self.code_sha256,
@@ -243,16 +248,14 @@ mod tests {
         };
         let human = dry.human();
         assert!(
-            human.contains(
-                "would:       publish a version and move alias live to it (a run without --dry-run)"
-            ),
+            human.contains("would:       publish a version and point alias live at it (once"),
             "{human}"
         );
+        let md = dry.markdown();
+        assert!(md.contains("| alias | - |"), "{md}");
         assert!(
-            dry.markdown()
-                .contains("| alias | would publish a version and move alias live to it"),
-            "{}",
-            dry.markdown()
+            md.contains("| would | publish a version and point alias live at it"),
+            "{md}"
         );
         let json = serde_json::to_value(&dry).unwrap();
         assert_eq!(json["would_alias"], "live");

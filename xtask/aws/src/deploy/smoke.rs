@@ -125,6 +125,31 @@ fn shown(payload: &[u8]) -> String {
     }
 }
 
+/// Equal as JSON values: objects whatever their key order, numbers by their value
+/// (`2.5` = `2.50` = `25e-1`; serde_json keeps numbers as written here, for the function's
+/// sake), everything else as it is.
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x == y
+                || match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                    (Some(x), Some(y), _, _) => x == y,
+                    (_, _, Some(x), Some(y)) => x == y,
+                    _ => x.as_f64().is_some_and(|x| y.as_f64() == Some(x)),
+                }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 /// The verdict on `answer` from invoking `version` (or the Invoke call's failure).
 pub fn verdict(
     test: &SmokeTest,
@@ -172,7 +197,7 @@ pub fn verdict(
         test.expect.as_ref().and_then(|expected| {
             let path = test.expect_path.as_deref().unwrap_or(Path::new("?"));
             match serde_json::from_slice::<Value>(&answer.payload) {
-                Ok(got) if &got == expected => None,
+                Ok(got) if same_json(&got, expected) => None,
                 Ok(_) => Some(format!(
                     "the answer differs from {} (compared as JSON values)",
                     path.display()
@@ -413,5 +438,22 @@ mod tests {
             SmokeTest::load(dir.path().into(), None).unwrap_err()
         );
         assert!(err.contains("is a directory"), "{err}");
+    }
+
+    #[test]
+    fn answers_equal_as_json_values_numbers_by_value() {
+        let v = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        assert!(same_json(
+            &v(r#"{"a":2.50,"b":[1e3,1]}"#),
+            &v(r#"{"b":[1000.0,1],"a":2.5}"#)
+        ));
+        assert!(same_json(
+            &v("18446744073709551615"),
+            &v("18446744073709551615")
+        ));
+        assert!(!same_json(&v(r#"{"a":2.5}"#), &v(r#"{"a":2.6}"#)));
+        assert!(!same_json(&v(r#"{"a":1}"#), &v(r#"{"a":"1"}"#)));
+        assert!(!same_json(&v("[1,2]"), &v("[2,1]")));
+        assert!(!same_json(&v(r#"{"a":1}"#), &v(r#"{"a":1,"b":null}"#)));
     }
 }

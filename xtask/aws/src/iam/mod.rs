@@ -81,7 +81,13 @@ impl Iam {
         let arn = out.arn().unwrap_or_default().to_string();
         let account = out.account().unwrap_or_default().to_string();
         let partition = partition_of(&arn)
-            .ok_or_else(|| anyhow!("STS answered GetCallerIdentity with no ARN ({arn:?})"))?
+            .ok_or_else(|| {
+                anyhow!(
+                    "STS answered GetCallerIdentity with {arn:?}, not an ARN in a partition this \
+                     tool knows ({})",
+                    xtask::lambda::names::PARTITIONS.join(", ")
+                )
+            })?
             .to_string();
         Ok(Caller {
             arn,

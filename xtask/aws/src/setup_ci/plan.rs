@@ -125,11 +125,32 @@ pub fn same_policy(document: &str, desired: &Value) -> bool {
 /// A policy as IAM reads it: key order and whitespace do not matter, every list is a set
 /// (statements, actions, resources, condition values: order and repeats do not matter), and a
 /// list of one is that one value (`"Action": "x"` is `"Action": ["x"]`).
+/// `value` as text with every object's keys sorted: a sort key that does not depend on the
+/// order keys were written in (serde_json keeps that order here).
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
 pub fn normalize(value: Value) -> Value {
     match value {
         Value::Array(items) => {
             let mut items: Vec<Value> = items.into_iter().map(normalize).collect();
-            items.sort_by_cached_key(Value::to_string);
+            items.sort_by_cached_key(canonical);
             items.dedup();
             if items.len() == 1 {
                 items.remove(0)

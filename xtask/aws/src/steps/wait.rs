@@ -34,9 +34,10 @@ pub async fn wait_while(
         status(
             "Waiting",
             format!(
-                "for {} ({what}, {:.0} s so far)",
+                "for {} ({what}, {:.0} s so far, at most {} s)",
                 lambda.function,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                UPDATE.as_secs()
             ),
         );
         tokio::time::sleep(wait).await;
