@@ -29,7 +29,7 @@ use xtask::bootstrap_zip;
 use xtask::deploy::Operation;
 use xtask::dev::moto::{free_port, isolate_aws_env, MotoServer};
 use xtask::lambda::Arch;
-use xtask_aws::dev::moto;
+use xtask_aws::dev::moto_clients as moto;
 
 /// moto, the proxy in front of it, and an execution role.
 struct Aws {

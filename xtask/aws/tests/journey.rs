@@ -11,7 +11,7 @@ use common::proxy::{Fault, Proxy};
 use common::*;
 use serde_json::Value;
 use xtask::dev::moto::{isolate_aws_env, MotoServer};
-use xtask_aws::dev::moto;
+use xtask_aws::dev::moto_clients as moto;
 
 struct Account {
     proxy: Proxy,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::aws_args::AwsArgs;
-use super::setup_args::{SettingsArgs, SetupArgs};
+use super::one_time::{OneTimeArgs, SettingsArgs};
 use crate::lambda::Arch;
 
 #[derive(Debug, clap::Args)]
@@ -58,5 +58,5 @@ pub struct Args {
     #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(flatten)]
-    pub setup: SetupArgs,
+    pub one_time: OneTimeArgs,
 }

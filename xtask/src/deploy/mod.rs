@@ -7,8 +7,8 @@
 
 mod args;
 mod aws_args;
+mod one_time;
 mod operations;
-mod setup_args;
 
 use std::convert::Infallible;
 
@@ -16,8 +16,8 @@ use anyhow::Result;
 
 pub use args::Args;
 pub use aws_args::AwsArgs;
+pub use one_time::{OneTimeArgs, SettingsArgs, UrlAuth};
 pub use operations::Operation;
-pub use setup_args::{SettingsArgs, SetupArgs, UrlAuth};
 
 /// Runs the deploy in `xtask-aws`, with the command line exactly as given; returns only on error.
 pub fn run(args: Args) -> Result<Infallible> {

@@ -5,7 +5,7 @@
 
 pub mod apt;
 pub mod bench;
-pub mod http;
+pub mod http_client;
 pub mod moto;
 pub mod peer;
 pub mod test;

@@ -14,7 +14,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use xshell::Shell;
 
-use crate::dev::http;
+use crate::dev::http_client;
 
 /// The env var through which `cargo xtask test` hands the tests moto's path.
 pub const MOTO_SERVER_ENV: &str = "MOTO_SERVER";
@@ -208,7 +208,7 @@ fn request(
     let request = builder
         .body(Full::new(Bytes::copy_from_slice(body)))
         .with_context(|| format!("building the request {method} {path}"))?;
-    let response = http::send_blocking(addr, request)?;
+    let response = http_client::send_blocking(addr, request)?;
     Ok((
         response.status().as_u16(),
         String::from_utf8_lossy(response.body()).into_owned(),

@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn renders_what_was_set_up() {
-        let setup = Extras {
+        let extras = Extras {
             settings: vec![Change {
                 setting: "memory (MB)".into(),
                 from: Some("128".into()),
@@ -123,7 +123,7 @@ mod tests {
                 permissions_added: vec!["FunctionURLAllowPublicAccess".into()],
             }),
         };
-        let human = setup.human(false);
+        let human = extras.human(false);
         assert!(
             human.contains("setting:     memory (MB): 128 -> 256"),
             "{human}"
@@ -136,27 +136,27 @@ mod tests {
             human.contains("URL:         https://x.lambda-url.us-east-1.on.aws/ (public, created)"),
             "{human}"
         );
-        let md = setup.markdown_rows(false);
+        let md = extras.markdown_rows(false);
         assert!(md.contains("| URL | https://x.lambda-url"), "{md}");
-        let json = serde_json::to_value(&setup).unwrap();
+        let json = serde_json::to_value(&extras).unwrap();
         assert_eq!(json["url"]["auth"], "public");
         assert_eq!(json["settings"][0]["to"], "256");
         assert!(Extras::default()
             .human(false)
             .contains("settings:    unchanged"));
-        let dry = setup.human(true);
+        let dry = extras.human(true);
         assert!(
             dry.contains("would set:   memory (MB): 128 -> 256"),
             "{dry}"
         );
-        assert!(setup
+        assert!(extras
             .markdown_rows(true)
             .contains("| would set | memory (MB)"));
         let would = Extras {
             url: Some(UrlReport {
                 url: String::new(),
                 outcome: "would-create".into(),
-                ..setup.url.clone().unwrap()
+                ..extras.url.clone().unwrap()
             }),
             ..Extras::default()
         };

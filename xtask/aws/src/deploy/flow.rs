@@ -24,7 +24,7 @@ use crate::model::function::{in_progress, progress, Progress, Remote};
 use crate::model::timeouts;
 use crate::sdk::connect;
 use crate::steps::wait::{until_idle, upload, wait_while};
-use crate::steps::{alias, role, settings, url};
+use crate::steps::{alias, role, settings, url, wait};
 
 /// What a deploy starts from, all of it checked before the first request.
 pub struct Inputs<'a> {
@@ -54,7 +54,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     let lambda = Lambda::new(&session, function);
     status("Deploying", format!("{function} at {}", lambda.endpoint));
 
-    let mut setup = Extras::default();
+    let mut extras = Extras::default();
     let found = match lambda.get().await? {
         Some(remote) => Some(before_update(&lambda, target, remote).await?),
         None => None,
@@ -67,9 +67,9 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     let (outcome, mut remote) = match found {
         None => {
             let iam = Iam::new(&session, role::when_denied());
-            create(&lambda, &iam, given, &mut setup).await?
+            create(&lambda, &iam, given, &mut extras).await?
         }
-        Some(remote) => update(&lambda, args, declared, &mut setup, remote, arch, zip).await?,
+        Some(remote) => update(&lambda, args, declared, &mut extras, remote, arch, zip).await?,
     };
     // A dry run stops here: even an unchanged function gets no PublishVersion or alias move.
     let changes = !args.dry_run
@@ -115,9 +115,9 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     } else if smoke.is_some() {
         status("Skipped", "the smoke test (--dry-run)");
     }
-    if let Some(auth) = args.setup.url {
+    if let Some(auth) = args.one_time.url {
         let url = url::ensure_url(&lambda, auth, args.alias.as_deref(), args.dry_run).await?;
-        setup.url = Some(url);
+        extras.url = Some(url);
     }
 
     // Only a failed smoke test keeps a published version from the alias.
@@ -145,7 +145,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         bytes_uploaded: code_bytes(&api_calls),
         api_calls,
         seconds: 0.0,
-        setup,
+        extras,
     })
 }
 
@@ -171,7 +171,7 @@ async fn create(
     lambda: &Lambda<'_>,
     iam: &Iam,
     inputs: &Inputs<'_>,
-    setup: &mut Extras,
+    extras: &mut Extras,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
     let &Inputs {
         args,
@@ -187,9 +187,9 @@ async fn create(
     }
     // The role is named after the function's name, also when an ARN was given.
     let (role, report) = role::execution_role(iam, &target.name, args).await?;
-    setup.role = report;
+    extras.role = report;
     // Every declared setting goes on CreateFunction: the report lists them as set.
-    setup.settings = xtask::lambda::settings::changes(declared, &Default::default());
+    extras.settings = xtask::lambda::settings::changes(declared, &Default::default());
     if args.dry_run {
         status("Skipped", format!("creating {function} (--dry-run)"));
         return Ok((DeployOutcome::WouldCreate, None));
@@ -203,7 +203,7 @@ async fn create(
         ),
     );
     let started = std::time::Instant::now();
-    let created = role::create_function(lambda, zip, arch, &role, declared).await?;
+    let created = wait::create_function(lambda, zip, arch, &role, declared).await?;
     status(
         "Created",
         format!("{function} in {:.1} s", started.elapsed().as_secs_f64()),
@@ -218,7 +218,7 @@ async fn update(
     lambda: &Lambda<'_>,
     args: &Args,
     declared: &Declared,
-    setup: &mut Extras,
+    extras: &mut Extras,
     remote: Remote,
     arch: Arch,
     zip: &CheckedZip,
@@ -226,12 +226,12 @@ async fn update(
     let function = lambda.function;
     let code = plan(&remote, &zip.code_sha256, arch, args.force)?;
     let (changes, configured) = settings::apply(lambda, declared, &remote, args.dry_run).await?;
-    setup.settings = changes;
+    extras.settings = changes;
     let remote = match configured {
         Some(configured) => settle(lambda, configured).await?,
         None => remote,
     };
-    if code == Plan::Unchanged && !setup.settings.is_empty() {
+    if code == Plan::Unchanged && !extras.settings.is_empty() {
         let outcome = match args.dry_run {
             true => DeployOutcome::WouldConfigure,
             false => DeployOutcome::Configured,
@@ -261,11 +261,11 @@ async fn update(
     let started = std::time::Instant::now();
     let updated = upload(lambda, zip, remote.revision_id.as_deref(), args.dry_run)
         .await
-        .map_err(|e| match setup.settings.is_empty() || args.dry_run {
+        .map_err(|e| match extras.settings.is_empty() || args.dry_run {
             true => e,
             false => e.context(settings::left_between(
                 function,
-                &setup.settings,
+                &extras.settings,
                 remote.code_sha256.as_deref(),
             )),
         })?;

@@ -110,7 +110,7 @@ pub struct Report {
     pub seconds: f64,
     /// Settings changed, execution role, Function URL.
     #[serde(flatten)]
-    pub setup: Extras,
+    pub extras: Extras,
 }
 
 impl Report {
@@ -135,7 +135,7 @@ impl Report {
             let kept = self.alias_kept.as_ref().map(ToString::to_string);
             out.push_str(&smoke.human(kept.as_deref()));
         }
-        out.push_str(&self.setup.human(self.outcome.is_dry_run()));
+        out.push_str(&self.extras.human(self.outcome.is_dry_run()));
         out.push_str(&format!(
             "CodeSha256:  {}\nuploaded:    {} bytes\nAPI calls:   {} ({})\ntime:        {:.2} s\n",
             self.code_sha256,
@@ -192,7 +192,7 @@ impl Report {
             self.bytes_uploaded,
             self.api_calls.len(),
             self.seconds,
-            self.setup.markdown_rows(self.outcome.is_dry_run())
+            self.extras.markdown_rows(self.outcome.is_dry_run())
         );
         format!("{table}\n{smoke_details}")
     }
@@ -223,7 +223,7 @@ mod tests {
                 request_bytes: 0,
             }],
             seconds: 0.25,
-            setup: Extras::default(),
+            extras: Extras::default(),
         };
         let human = report.human();
         assert!(human.contains("outcome:     unchanged"), "{human}");

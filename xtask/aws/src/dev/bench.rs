@@ -14,7 +14,7 @@ use xtask::lambda::Arch;
 use xtask::util::scratch::ScratchDir;
 use xtask::util::status::status;
 
-use crate::dev::moto;
+use crate::dev::moto_clients as moto;
 
 /// One measured deploy.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,4 +3,4 @@
 //! xtask's `tidy` checks that).
 
 pub mod bench;
-pub mod moto;
+pub mod moto_clients;

@@ -1,24 +1,16 @@
 //! `deploy --create` without `--role`: the execution role, created or reused (when it exists
-//! and trusts Lambda), with the AWS managed policy that lets the function write its logs; and
-//! CreateFunction retried while IAM has not yet propagated a new role to Lambda.
-
-use std::time::Instant;
+//! and trusts Lambda), with the AWS managed policy that lets the function write its logs.
+//! (CreateFunction waits for a new role to reach Lambda in `wait`.)
 
 use anyhow::{bail, Result};
 use serde::Serialize;
 use xtask::deploy::Args;
 use xtask::lambda::names::execution_role_name;
-use xtask::lambda::settings::Declared;
-use xtask::lambda::Arch;
 use xtask::util::status::status;
-use xtask::verify::CheckedZip;
 
 use crate::iam::Iam;
-use crate::lambda::Lambda;
 use crate::model::failure::ApiFailure;
-use crate::model::function::Remote;
 use crate::model::policy::{one_or_many, parse_policy};
-use crate::model::timeouts::{backoff, ROLE_PROPAGATION_BUDGET};
 
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 pub const BASIC_EXECUTION_POLICY: &str =
@@ -98,7 +90,7 @@ pub async fn execution_role(
         return Ok((arn.clone(), None));
     }
     let name = args
-        .setup
+        .one_time
         .role_name
         .clone()
         .unwrap_or_else(|| execution_role_name(function));
@@ -166,46 +158,6 @@ pub async fn ensure_role(iam: &Iam, name: &str, dry_run: bool) -> Result<RoleRep
         outcome: outcome.into(),
         attached_policy: attach,
     })
-}
-
-/// CreateFunction with the declared settings, retried (bounded, with progress) while Lambda
-/// says the role cannot be assumed yet.
-pub async fn create_function(
-    lambda: &Lambda<'_>,
-    zip: &CheckedZip,
-    arch: Arch,
-    role: &str,
-    declared: &Declared,
-) -> Result<Remote> {
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        match lambda.create(zip, arch, role, declared).await {
-            Ok(created) => return Ok(created),
-            Err((failure, error)) if role_not_yet_assumable(&failure) => {
-                let wait = backoff(attempt);
-                if started.elapsed() + wait > ROLE_PROPAGATION_BUDGET {
-                    return Err(error.context(format!(
-                        "Lambda still could not assume role {role} after {} s; check its \
-                         trust policy allows {LAMBDA_SERVICE}",
-                        ROLE_PROPAGATION_BUDGET.as_secs()
-                    )));
-                }
-                attempt += 1;
-                status(
-                    "Waiting",
-                    format!(
-                        "for IAM to propagate role {role} to Lambda; retrying CreateFunction \
-                         in {:.1} s (attempt {})",
-                        wait.as_secs_f64(),
-                        attempt + 1
-                    ),
-                );
-                tokio::time::sleep(wait).await;
-            }
-            Err((_, error)) => return Err(error),
-        }
-    }
 }
 
 #[cfg(test)]

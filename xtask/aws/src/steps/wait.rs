@@ -1,17 +1,21 @@
 //! Waiting on Lambda, bounded and with progress on stderr: while an update is applied (ours or
-//! another's), and before sending an update again after a conflict, so a busy function never
-//! gets the zip (or its settings) sent again in a tight loop.
+//! another's), before sending an update again after a conflict, so a busy function never gets
+//! the zip (or its settings) sent again in a tight loop, and while a new execution role has not
+//! reached Lambda (CreateFunction sent again).
 
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use xtask::lambda::settings::Declared;
+use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
 
+use super::role::{role_not_yet_assumable, LAMBDA_SERVICE};
 use crate::lambda::{Attempt, Lambda};
 use crate::model::failure::ApiFailure;
 use crate::model::function::{in_progress, Remote};
-use crate::model::timeouts::{backoff, CONFLICT_UPLOADS, UPDATE};
+use crate::model::timeouts::{backoff, CONFLICT_UPLOADS, ROLE_PROPAGATION_BUDGET, UPDATE};
 
 /// Polls GetFunction while `pending` says what is still going on, for up to [`UPDATE`].
 pub async fn wait_while(
@@ -101,5 +105,45 @@ where
         tokio::time::sleep(backoff(sends - 1)).await;
         let remote = lambda.refresh().await?;
         until_idle(lambda, remote).await?;
+    }
+}
+
+/// CreateFunction with the declared settings, retried (bounded, with progress) while Lambda
+/// says the role cannot be assumed yet.
+pub async fn create_function(
+    lambda: &Lambda<'_>,
+    zip: &CheckedZip,
+    arch: Arch,
+    role: &str,
+    declared: &Declared,
+) -> Result<Remote> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        match lambda.create(zip, arch, role, declared).await {
+            Ok(created) => return Ok(created),
+            Err((failure, error)) if role_not_yet_assumable(&failure) => {
+                let wait = backoff(attempt);
+                if started.elapsed() + wait > ROLE_PROPAGATION_BUDGET {
+                    return Err(error.context(format!(
+                        "Lambda still could not assume role {role} after {} s; check its \
+                         trust policy allows {LAMBDA_SERVICE}",
+                        ROLE_PROPAGATION_BUDGET.as_secs()
+                    )));
+                }
+                attempt += 1;
+                status(
+                    "Waiting",
+                    format!(
+                        "for IAM to propagate role {role} to Lambda; retrying CreateFunction \
+                         in {:.1} s (attempt {})",
+                        wait.as_secs_f64(),
+                        attempt + 1
+                    ),
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err((_, error)) => return Err(error),
+        }
     }
 }

@@ -143,13 +143,14 @@ impl Functions {
         if let Some(auth) = headers.get(hyper::header::AUTHORIZATION) {
             get = get.header(hyper::header::AUTHORIZATION, auth);
         }
-        let found = match xtask::dev::http::send(upstream, get.body(Full::default()).unwrap()).await
-        {
-            Ok(found) => found,
-            Err(e) => {
-                return super::proxy::lambda_error(502, "ServiceException", &format!("{e:#}"))
-            }
-        };
+        let found =
+            match xtask::dev::http_client::send(upstream, get.body(Full::default()).unwrap()).await
+            {
+                Ok(found) => found,
+                Err(e) => {
+                    return super::proxy::lambda_error(502, "ServiceException", &format!("{e:#}"))
+                }
+            };
         if !found.status().is_success() {
             return super::proxy::lambda_error(
                 404,
@@ -176,7 +177,8 @@ impl Functions {
         }
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let answer =
-            match xtask::dev::http::send(addr, forward.body(Full::new(body)).unwrap()).await {
+            match xtask::dev::http_client::send(addr, forward.body(Full::new(body)).unwrap()).await
+            {
                 Ok(answer) => answer,
                 Err(e) => {
                     return super::proxy::lambda_error(502, "ServiceException", &format!("{e:#}"))

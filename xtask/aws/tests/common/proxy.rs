@@ -352,7 +352,8 @@ async fn handle(
 
     let mut forward = Request::builder().method(parts.method).uri(&path);
     *forward.headers_mut().unwrap() = end_to_end(&parts.headers);
-    let answer = xtask::dev::http::send(upstream, forward.body(Full::new(body)).unwrap()).await;
+    let answer =
+        xtask::dev::http_client::send(upstream, forward.body(Full::new(body)).unwrap()).await;
     let (parts, mut body) = match answer {
         Ok(answer) => answer.into_parts(),
         Err(err) => {

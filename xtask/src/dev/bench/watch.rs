@@ -27,7 +27,7 @@ use super::group::{check_interrupted, interrupted, pause, take_over_signals, Gro
 use super::table::Table;
 use super::timing::{median, ratio_of, secs, POLL};
 use super::{Measure, WatchArgs};
-use crate::dev::http;
+use crate::dev::http_client;
 use crate::dev::peer::Peer;
 use crate::util::fs::copy_tree;
 use crate::util::runtime::current_thread;
@@ -295,7 +295,7 @@ fn invoke(runtime: &Runtime, side: &Side) -> Result<Bytes> {
     let request = Request::post(side.invoke_path).body(Full::new(Bytes::from_static(EVENT)))?;
     runtime.block_on(async {
         tokio::select! {
-            answer = http::send(side.addr, request) => Ok(answer?.into_body()),
+            answer = http_client::send(side.addr, request) => Ok(answer?.into_body()),
             () = interrupted() => bail!("interrupted"),
         }
     })

@@ -74,7 +74,7 @@ impl UrlAuth {
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct SetupArgs {
+pub struct OneTimeArgs {
     /// With --create and no --role: the execution role to create or reuse [default: the
     /// function's name followed by `-role`].
     #[arg(
