@@ -1,4 +1,5 @@
-//! Every time limit of the commands that call AWS, and the pace of their polls, in one place; the README's "Timeouts" table lists them.
+//! Every time limit of the commands that call AWS, and the pace of their polls, in one place;
+//! the README's "Timeouts" table lists them.
 //!
 //! Calls without code (GetFunction, PublishVersion, the alias calls) are answered by Lambda in
 //! well under a second, so a server that accepts and never answers fails them in under a
