@@ -22,11 +22,21 @@ pub const PACKAGE: &str = "xtask-aws";
 /// before credentials exist; the tests run the one `cargo test --workspace` built).
 pub const BIN_ENV: &str = "XTASK_AWS_BIN";
 
-/// Builds `xtask-aws` (a no-op when it is up to date) and execs it with our arguments.
-pub fn exec() -> Result<Infallible> {
+/// Which build of xtask-aws a command needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Lambda only: what deploy (updating or `--create --role`), rollback and bench call.
+    Lambda,
+    /// IAM too (its package feature `iam`): `setup-ci`, `deploy --create` without `--role`.
+    Iam,
+}
+
+/// Builds `xtask-aws` with what the command `needs` (a no-op when it is up to date) and execs
+/// it with our arguments.
+pub fn exec(needs: Needs) -> Result<Infallible> {
     let exe = match std::env::var_os(BIN_ENV).filter(|p| !p.is_empty()) {
         Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build(&source_root()?)?,
+        None => build(&source_root()?, needs)?,
     };
     let err = std::process::Command::new(&exe)
         .args(std::env::args_os().skip(1))
@@ -45,8 +55,9 @@ fn source_root() -> Result<PathBuf> {
     }
 }
 
-/// `cargo build --package xtask-aws` in `root`, returning the executable cargo reports.
-fn build(root: &Path) -> Result<PathBuf> {
+/// `cargo build --package xtask-aws` in `root` (with `--features iam` when IAM is needed),
+/// returning the executable cargo reports.
+fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
     // Where a dev build puts it; only decides whether to announce a long first compile.
     let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
     if !target.join("debug").join(PACKAGE).exists() {
@@ -62,9 +73,13 @@ fn build(root: &Path) -> Result<PathBuf> {
     // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
     // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
     // stdout of ours never sees them.
+    let features: &[&str] = match needs {
+        Needs::Lambda => &[],
+        Needs::Iam => &["--features", "iam"],
+    };
     let mut build = cmd!(
         sh,
-        "{cargo} build --package {PACKAGE} --message-format=json-render-diagnostics"
+        "{cargo} build --package {PACKAGE} {features...} --message-format=json-render-diagnostics"
     )
     .quiet();
     for (name, _) in std::env::vars_os() {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xtask::dev::bench::{self, Bench};
 
-use crate::{deploy, dev, rollback, setup_ci};
+use crate::{deploy, dev, rollback};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,7 +39,10 @@ pub fn run(cli: Cli) -> ExitCode {
     xtask::cli::exit_code(match cli.command {
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|_| ExitCode::SUCCESS),
-        Command::SetupCi(args) => setup_ci::run(args).map(|_| ExitCode::SUCCESS),
+        #[cfg(feature = "iam")]
+        Command::SetupCi(args) => crate::setup_ci::run(args).map(|_| ExitCode::SUCCESS),
+        #[cfg(not(feature = "iam"))]
+        Command::SetupCi(_) => Err(anyhow::anyhow!(crate::steps::role::WITHOUT_IAM)),
         Command::Bench(bench::Args {
             which: Bench::Deploy,
         }) => dev::bench::run().map(|_| ExitCode::SUCCESS),

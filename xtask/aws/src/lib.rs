@@ -16,14 +16,19 @@
 //! 4. `steps`: what the flows are made of (wait, settings, role, url, alias);
 //! 5. `deploy`, `rollback`, `setup_ci`: the flows, with their pure plans and reports;
 //! 6. `cli`: the commands. `dev` (tests and benchmarks only) sits beside them.
+//!
+//! `iam` and `setup_ci`, and the execution role of `deploy --create`, are compiled with the
+//! package feature `iam` only (Cargo.toml says why).
 
 pub mod cli;
 pub mod deploy;
 pub mod dev;
+#[cfg(feature = "iam")]
 pub mod iam;
 pub mod lambda;
 pub mod model;
 pub mod rollback;
 pub mod sdk;
+#[cfg(feature = "iam")]
 pub mod setup_ci;
 pub mod steps;

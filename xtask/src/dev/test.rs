@@ -35,16 +35,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     crate::dev::tools::aws_cli_v1(&sh)?;
     // The arm64 invoke test runs the aarch64 bootstrap under qemu.
     ensure_qemu(&sh)?;
-    status("Testing", "workspace (cargo test --workspace)");
+    status(
+        "Testing",
+        "workspace (cargo test --workspace --features xtask-aws/iam)",
+    );
     let cargo = crate::workspace::cargo();
     let extra = &args.cargo_test_args;
-    cmd!(sh, "{cargo} test --workspace {extra...}")
-        .env(ACTIONLINT_ENV, &actionlint)
-        .env(ZIZMOR_ENV, &zizmor)
-        .env(moto::MOTO_SERVER_ENV, &moto_server)
-        .quiet()
-        .run()
-        .context("tests failed")?;
+    // With the IAM build of xtask-aws, whose commands the tests run too.
+    cmd!(
+        sh,
+        "{cargo} test --workspace --features xtask-aws/iam {extra...}"
+    )
+    .env(ACTIONLINT_ENV, &actionlint)
+    .env(ZIZMOR_ENV, &zizmor)
+    .env(moto::MOTO_SERVER_ENV, &moto_server)
+    .quiet()
+    .run()
+    .context("tests failed")?;
     Ok(ExitCode::SUCCESS)
 }
 

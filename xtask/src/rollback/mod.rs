@@ -49,5 +49,5 @@ pub struct Args {
 /// error.
 pub fn run(args: Args) -> Result<Infallible> {
     crate::workspace::metadata::target(args.function_name.as_deref(), None)?;
-    crate::xtask_aws::exec()
+    crate::xtask_aws::exec(crate::xtask_aws::Needs::Lambda)
 }

@@ -17,12 +17,11 @@ use super::extras::Extras;
 use super::plan::{check_published, plan, Plan};
 use super::report::{code_bytes, AliasKept, DeployOutcome, Report};
 use super::smoke::{self, SmokeResult, SmokeTest};
-use crate::iam::Iam;
 use crate::lambda::Lambda;
 use crate::model::failure::ApiFailure;
 use crate::model::function::{in_progress, progress, Progress, Remote};
 use crate::model::timeouts;
-use crate::sdk::connect;
+use crate::sdk::{connect, Session};
 use crate::steps::wait::{until_idle, upload, wait_while};
 use crate::steps::{alias, role, settings, url, wait};
 
@@ -65,10 +64,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         _ => None,
     };
     let (outcome, mut remote) = match found {
-        None => {
-            let iam = Iam::new(&session, role::when_denied());
-            create(&lambda, &iam, given, &mut extras).await?
-        }
+        None => create(&lambda, &session, given, &mut extras).await?,
         Some(remote) => update(&lambda, args, declared, &mut extras, remote, arch, zip).await?,
     };
     // A dry run stops here: even an unchanged function gets no PublishVersion or alias move.
@@ -169,7 +165,7 @@ async fn before_update(
 /// say how to.
 async fn create(
     lambda: &Lambda<'_>,
-    iam: &Iam,
+    session: &Session,
     inputs: &Inputs<'_>,
     extras: &mut Extras,
 ) -> Result<(DeployOutcome, Option<Remote>)> {
@@ -186,7 +182,7 @@ async fn create(
         bail!(lambda.explain(&ApiFailure::NotFound, Operation::GetFunction));
     }
     // The role is named after the function's name, also when an ARN was given.
-    let (role, report) = role::execution_role(iam, &target.name, args).await?;
+    let (role, report) = role::execution_role(session, &target.name, args).await?;
     extras.role = report;
     // Every declared setting goes on CreateFunction: the report lists them as set.
     extras.settings = xtask::lambda::settings::changes(declared, &Default::default());

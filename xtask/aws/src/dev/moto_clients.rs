@@ -24,6 +24,7 @@ pub fn lambda_client(endpoint: &str) -> Client {
 }
 
 /// An IAM client for moto with the same fixed test credentials.
+#[cfg(feature = "iam")]
 pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())

@@ -5,12 +5,16 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 use xtask::deploy::Args;
+#[cfg(feature = "iam")]
 use xtask::lambda::names::execution_role_name;
+#[cfg(feature = "iam")]
 use xtask::util::status::status;
 
+#[cfg(feature = "iam")]
 use crate::iam::Iam;
 use crate::model::failure::ApiFailure;
 use crate::model::policy::{one_or_many, parse_policy};
+use crate::sdk::Session;
 
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 pub const BASIC_EXECUTION_POLICY: &str =
@@ -79,27 +83,43 @@ pub fn role_not_yet_assumable(failure: &ApiFailure) -> bool {
         if m.starts_with("InvalidParameterValueException") && m.contains("cannot be assumed"))
 }
 
+/// What a build without the feature `iam` says to a command that needs IAM.
+pub const WITHOUT_IAM: &str = "this xtask-aws was built without IAM (its package feature \
+`iam`), which `setup-ci` and `deploy --create` without `--role` call: run the command through \
+`cargo xtask`, which builds what it needs, or build it with `cargo build --package xtask-aws \
+--features iam`; `deploy --create --role ARN` needs no IAM";
+
 /// `--role`, else the role `--create` creates or reuses (`--role-name`, else the function's
 /// name with `-role`), reported. The ARN is empty when a dry run would create it.
 pub async fn execution_role(
-    iam: &Iam,
+    session: &Session,
     function: &str,
     args: &Args,
 ) -> Result<(String, Option<RoleReport>)> {
     if let Some(arn) = &args.role {
         return Ok((arn.clone(), None));
     }
-    let name = args
-        .one_time
-        .role_name
-        .clone()
-        .unwrap_or_else(|| execution_role_name(function));
-    let role = ensure_role(iam, &name, args.dry_run).await?;
-    Ok((role.arn.clone(), Some(role)))
+    #[cfg(not(feature = "iam"))]
+    {
+        let _ = (session, function);
+        bail!(WITHOUT_IAM)
+    }
+    #[cfg(feature = "iam")]
+    {
+        let iam = Iam::new(session, when_denied());
+        let name = args
+            .one_time
+            .role_name
+            .clone()
+            .unwrap_or_else(|| execution_role_name(function));
+        let role = ensure_role(&iam, &name, args.dry_run).await?;
+        Ok((role.arn.clone(), Some(role)))
+    }
 }
 
 /// Creates the role `name`, or reuses it when it exists and trusts Lambda; makes sure the
 /// basic execution policy is attached.
+#[cfg(feature = "iam")]
 pub async fn ensure_role(iam: &Iam, name: &str, dry_run: bool) -> Result<RoleReport> {
     let (arn, outcome) = match iam.role(name).await? {
         Some(role) => {
