@@ -110,6 +110,16 @@ fn steps(job: &Value) -> &[Value] {
 }
 
 /// The step whose `uses:` is this action (any pinned ref), with its index.
+/// The step of `job` that downloads the artifact `upload` (an upload-artifact step) uploads.
+fn download_of<'a>(job: &'a Value, upload: &Value) -> Option<(usize, &'a Value)> {
+    steps(job).iter().enumerate().find(|(_, s)| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+            && s["with"]["name"] == upload["with"]["name"]
+    })
+}
+
 fn step_using<'a>(job: &'a Value, action: &str) -> Option<(usize, &'a Value)> {
     steps(job).iter().enumerate().find(|(_, step)| {
         step["uses"]
@@ -790,15 +800,7 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
         "the zip is uploaded only after verify-static"
     );
 
-    let (download_at, download) = steps(deploy)
-        .iter()
-        .enumerate()
-        .find(|(_, s)| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
-                && s["with"]["name"] == upload["with"]["name"]
-        })
+    let (download_at, download) = download_of(deploy, upload)
         .expect("the deploy job downloads the artifact the test job uploaded");
     let dir = download["with"]["path"]
         .as_str()
@@ -917,16 +919,8 @@ fn the_deploy_tool_is_compiled_beside_the_tests_without_credentials_and_run_as_c
         deploy_needs.contains(&"deploy-tool") && deploy_needs.contains(&"test"),
         "{deploy_needs:?}"
     );
-    let (download_at, download) = steps(deploy)
-        .iter()
-        .enumerate()
-        .find(|(_, s)| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
-                && s["with"]["name"] == upload["with"]["name"]
-        })
-        .expect("the deploy job downloads the deploy tool");
+    let (download_at, download) =
+        download_of(deploy, upload).expect("the deploy job downloads the deploy tool");
     assert_eq!(
         download["with"]["path"].as_str(),
         XTASK_AWS.rsplit_once('/').map(|(dir, _)| dir)

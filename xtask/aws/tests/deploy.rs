@@ -218,15 +218,6 @@ fn operations(report: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The built x86_64 bootstrap, zipped again at another level: different bytes, same program.
-fn second_zip(dir: &Path) -> PathBuf {
-    let binary =
-        bootstrap_zip::bootstrap_from_zip(&std::fs::read(built_zip("x86_64")).unwrap()).unwrap();
-    let path = dir.join("second.zip");
-    std::fs::write(&path, bootstrap_zip::zip_bootstrap(&binary, 1).unwrap()).unwrap();
-    path
-}
-
 #[test]
 fn first_deploy_updates_then_redeploy_uploads_nothing_then_force_uploads() {
     let aws = Aws::with_echo();

@@ -82,6 +82,16 @@ fn operations(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The report's setting changes, as `"setting" from to` (JSON-quoted, `null` for unset).
+fn changes(report: &Value) -> Vec<String> {
+    report["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["setting"], c["from"], c["to"]))
+        .collect()
+}
+
 const READS: &[&str] = &[
     "GetFunction",
     "GetFunctionUrlConfig",
@@ -107,12 +117,7 @@ fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
     let first = aws.ok("web", &everything);
     assert_eq!(first["outcome"], "created");
     // What CreateFunction set is in the report, not "unchanged".
-    let set: Vec<String> = first["settings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| format!("{} {} {}", c["setting"], c["from"], c["to"]))
-        .collect();
+    let set = changes(&first);
     assert_eq!(
         set,
         [
@@ -208,12 +213,7 @@ fn from_an_empty_account_to_a_public_url_then_settings_as_code() {
     assert_eq!(aws.proxy.count("UpdateFunctionConfiguration"), 0);
     assert_eq!(aws.configuration("web").memory_size(), Some(1024));
     let fixed = aws.ok("web", &["--memory", "512", "--env", "MODE=prod"]);
-    let shown: Vec<String> = fixed["settings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| format!("{} {} {}", c["setting"], c["from"], c["to"]))
-        .collect();
+    let shown = changes(&fixed);
     assert_eq!(
         shown,
         [

@@ -195,9 +195,7 @@ impl Shell {
 
     /// A zip of other code than the built one, in the shell's directory.
     fn other_zip(&self) -> String {
-        let path = self.dir.path().join("other.zip");
-        std::fs::write(&path, second_zip_bytes()).unwrap();
-        path.display().to_string()
+        second_zip(self.dir.path()).display().to_string()
     }
 
     /// Runs `script` and insists it succeeds (a set-up step, not an example).
@@ -346,14 +344,6 @@ fn example(prefix: &str) {
             block.commands.join("; ")
         );
     }
-}
-
-/// A second valid zip: the built bootstrap with a byte appended (still static, other code).
-fn second_zip_bytes() -> Vec<u8> {
-    let zip = std::fs::read(built_zip("x86_64")).unwrap();
-    let mut binary = xtask::bootstrap_zip::bootstrap_from_zip(&zip).unwrap();
-    binary.push(0);
-    xtask::bootstrap_zip::zip_bootstrap(&binary, 1).unwrap()
 }
 
 /// `watch` in a copy of the checkout: once it serves, the function's source is edited; once

@@ -78,16 +78,7 @@ pub fn check_published(
 mod tests {
     use super::*;
 
-    fn remote() -> Remote {
-        Remote {
-            name: "echo".into(),
-            code_sha256: Some("abc=".into()),
-            architectures: vec!["x86_64".into()],
-            runtime: Some("provided.al2023".into()),
-            package_type: Some("Zip".into()),
-            ..Default::default()
-        }
-    }
+    use crate::model::function::tests::remote;
 
     #[test]
     fn plan_compares_code_after_checking_the_function() {

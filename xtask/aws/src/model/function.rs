@@ -78,10 +78,11 @@ pub struct InvokeAnswer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn remote() -> Remote {
+    /// An x86_64 zip function on provided.al2023, for the decisions' tests.
+    pub(crate) fn remote() -> Remote {
         Remote {
             name: "echo".into(),
             code_sha256: Some("abc=".into()),

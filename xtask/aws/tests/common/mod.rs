@@ -13,7 +13,7 @@ pub mod proxy;
 pub use fixtures::*;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
@@ -40,4 +40,18 @@ pub fn built_zip(arch: &str) -> PathBuf {
                 .zip
         })
         .clone()
+}
+
+/// The built x86_64 bootstrap, zipped again at another level: different bytes, same program.
+pub fn second_zip(dir: &Path) -> PathBuf {
+    let binary =
+        xtask::bootstrap_zip::bootstrap_from_zip(&std::fs::read(built_zip("x86_64")).unwrap())
+            .unwrap();
+    let path = dir.join("second.zip");
+    std::fs::write(
+        &path,
+        xtask::bootstrap_zip::zip_bootstrap(&binary, 1).unwrap(),
+    )
+    .unwrap();
+    path
 }
