@@ -70,13 +70,13 @@ fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
     let sh = Shell::new()?;
     sh.change_dir(root);
     let cargo = crate::workspace::cargo();
-    // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
-    // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
-    // stdout of ours never sees them.
     let features: &[&str] = match needs {
         Needs::Lambda => &[],
         Needs::Iam => &["--features", "iam"],
     };
+    // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
+    // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
+    // stdout of ours never sees them.
     let mut build = cmd!(
         sh,
         "{cargo} build --package {PACKAGE} {features...} --message-format=json-render-diagnostics"
