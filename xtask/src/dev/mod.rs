@@ -6,6 +6,7 @@
 pub mod apt;
 pub mod bench;
 pub mod http_client;
+pub mod lanes;
 pub mod moto;
 pub mod peer;
 pub mod test;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::dev::{apt, moto, tools};
+use crate::dev::{apt, lanes, moto, tools};
 use crate::lambda::Arch;
 use crate::util::status::status;
 use crate::workspace::project_root;
@@ -16,8 +16,13 @@ use crate::{build, invoke};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Extra arguments for `cargo test` (e.g. a test name filter), after `--`.
+    /// Given, the tests run as `cargo test` runs them: one binary after the other.
     #[arg(last = true)]
     pub cargo_test_args: Vec<String>,
+    /// How many test binaries run side by side (1: one after the other, as `cargo test`).
+    /// Two on two cores: see BENCHMARKS.md's CI table for the curve.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub lanes: u16,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -35,23 +40,44 @@ pub fn run(args: Args) -> Result<ExitCode> {
     crate::dev::tools::aws_cli_v1(&sh)?;
     // The arm64 invoke test runs the aarch64 bootstrap under qemu.
     ensure_qemu(&sh)?;
+    sh.set_var(ACTIONLINT_ENV, &actionlint);
+    sh.set_var(ZIZMOR_ENV, &zizmor);
+    sh.set_var(moto::MOTO_SERVER_ENV, &moto_server);
+    let cargo = crate::workspace::cargo();
+    // With the IAM build of xtask-aws, whose commands the tests run too.
+    let features = ["--workspace", "--features", "xtask-aws/iam"];
+    let extra = &args.cargo_test_args;
+    if args.lanes == 1 || !extra.is_empty() {
+        status(
+            "Testing",
+            "workspace (cargo test --workspace --features xtask-aws/iam)",
+        );
+        cmd!(sh, "{cargo} test {features...} {extra...}")
+            .quiet()
+            .run()
+            .context("tests failed")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    status("Compiling", "the workspace's tests");
+    let messages = cmd!(
+        sh,
+        "{cargo} test {features...} --no-run --message-format=json-render-diagnostics"
+    )
+    .quiet()
+    .read()
+    .context("the tests did not compile")?;
+    let binaries = lanes::order(lanes::parse_artifacts(&messages)?);
     status(
         "Testing",
-        "workspace (cargo test --workspace --features xtask-aws/iam)",
+        format!("{} test binaries in {} lanes", binaries.len(), args.lanes),
     );
-    let cargo = crate::workspace::cargo();
-    let extra = &args.cargo_test_args;
-    // With the IAM build of xtask-aws, whose commands the tests run too.
-    cmd!(
-        sh,
-        "{cargo} test --workspace --features xtask-aws/iam {extra...}"
-    )
-    .env(ACTIONLINT_ENV, &actionlint)
-    .env(ZIZMOR_ENV, &zizmor)
-    .env(moto::MOTO_SERVER_ENV, &moto_server)
-    .quiet()
-    .run()
-    .context("tests failed")?;
+    let outcomes = lanes::run(binaries, args.lanes.into(), &cargo)?;
+    // The libraries' doc comments, as `cargo test` would run them.
+    cmd!(sh, "{cargo} test {features...} --doc --quiet")
+        .quiet()
+        .run()
+        .context("doc tests failed")?;
+    lanes::summarize(&outcomes)?;
     Ok(ExitCode::SUCCESS)
 }
 
