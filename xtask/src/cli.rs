@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{build, deploy, dev, iam_policy, invoke, rollback, setup_ci, verify, watch};
+use crate::{build, deploy, dev, iam_policy, invoke, new, rollback, setup_ci, verify, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,7 +23,10 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Cross-compile the function for musl, check it is fully static, zip it as `bootstrap`.
+    /// Add a function crate to the workspace: its [package.metadata.lambda] table, a smoke
+    /// event and its answer, a unit test.
+    New(new::Args),
+    /// Cross-compile the functions for musl, check each is fully static, zip each as `bootstrap`.
     Build(build::Args),
     /// Check that an ELF (or the `bootstrap` in a zip) is a fully static executable.
     ///
@@ -56,6 +59,7 @@ pub enum Command {
 /// Runs one parsed command; errors become a message on stderr and exit status 1.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::New(args) => new::run(args).map(|_| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args).map(|_| ExitCode::SUCCESS),
         Command::VerifyStatic(args) => verify::run(args),
         Command::Invoke(args) => invoke::run(args),

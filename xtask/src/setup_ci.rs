@@ -14,7 +14,7 @@ use crate::iam_policy::{Repo, Subject};
 use crate::lambda::names::{
     check_endpoint_url, check_region, deploy_role_name, parse_function, MAX_ROLE_NAME_LEN,
 };
-use crate::workspace::metadata;
+use crate::workspace::functions;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
@@ -115,7 +115,7 @@ impl Args {
             } else {
                 "--branch"
             })?;
-        let function_name = metadata::function_name(self.function_name.as_deref())?;
+        let function_name = functions::function_name(self.function_name.as_deref())?;
         let function = parse_function(&function_name)?;
         if function.account.is_some() {
             bail!(

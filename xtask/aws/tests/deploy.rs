@@ -17,6 +17,9 @@ mod smoke;
 // `cargo xtask rollback`, which undoes what the deploys here did.
 #[path = "deploy/rollback.rs"]
 mod rollback;
+// A workspace of several functions: `cargo xtask new`, build all, deploy all.
+#[path = "deploy/functions.rs"]
+mod functions;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -533,12 +536,14 @@ fn bad_zips_and_missing_names_are_refused_before_any_request() {
         "{err}"
     );
 
-    // No name anywhere (the function crate's metadata names none).
+    // A function the workspace does not have.
     let err = aws
-        .deploy(&["--zip", built_zip("x86_64").to_str().unwrap()])
+        .deploy(&["-p", "nope", "--zip", built_zip("x86_64").to_str().unwrap()])
         .failure();
-    assert!(err.contains("no function name given"), "{err}");
-    assert!(err.contains("LAMBDA_FUNCTION_NAME"), "{err}");
+    assert!(
+        err.contains("no function `nope` in this workspace"),
+        "{err}"
+    );
 
     assert!(aws.proxy.seen().is_empty(), "{:?}", aws.proxy.operations());
 }
@@ -803,7 +808,13 @@ fn function_name_and_arch_come_from_the_manifest() {
     aws.create_function("echo-arm", Arch::Arm64);
     // A project root whose function crate names the function and its architecture.
     let root = aws.dir.path().join("project");
-    std::fs::create_dir_all(root.join("function")).unwrap();
+    std::fs::create_dir_all(root.join("function/src")).unwrap();
+    std::fs::write(root.join("function/src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"function\"]\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("function/Cargo.toml"),
         "[package]\nname = \"echo-function\"\n\n[package.metadata.lambda]\n\

@@ -8,7 +8,7 @@ use xshell::{cmd, Shell};
 
 use crate::lambda::Arch;
 use crate::util::status::status;
-use crate::workspace;
+use crate::workspace::{self, FunctionCrate};
 
 /// Installs the Rust target with rustup when it is missing, or says how to.
 pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
@@ -46,7 +46,12 @@ pub fn ensure_target(sh: &Shell, arch: Arch) -> Result<()> {
 /// `cargo build --release` for the musl target, with source paths remapped so
 /// the binary does not depend on where the checkout or cargo's home lives, and
 /// the link flags that make the bootstrap small.
-pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
+pub(super) fn compile(
+    sh: &Shell,
+    root: &Path,
+    functions: &[&FunctionCrate],
+    arch: Arch,
+) -> Result<()> {
     let cargo = workspace::cargo();
     let target = arch.target();
     let cargo_home = std::env::var_os("CARGO_HOME")
@@ -68,11 +73,13 @@ pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
         serde_json::to_string(&flags).expect("strings serialise")
     );
     let target_dir = workspace::target_dir();
-    let function = workspace::function();
-    let (package, bin) = (function.package, function.bin);
+    // Every function in one invocation: what they share compiles once.
+    let selection = functions
+        .iter()
+        .flat_map(|f| ["--package", f.package.as_str(), "--bin", f.bin.as_str()]);
     cmd!(
         sh,
-        "{cargo} build --release --package {package} --bin {bin} --target {target} --target-dir {target_dir} --config {rustflags}"
+        "{cargo} build --release {selection...} --target {target} --target-dir {target_dir} --config {rustflags}"
     )
     // The shipped bytes come from rustc alone: a workspace wrapper (clippy-driver, when
     // `.ci/run` lints while building) compiles them differently.
@@ -86,12 +93,11 @@ pub(super) fn compile(sh: &Shell, root: &Path, arch: Arch) -> Result<()> {
 /// The watch loop's build: the same musl target and static relocation model (from
 /// `.cargo/config.toml`), so what runs behaves like what ships, but cargo's dev profile:
 /// incremental, unoptimised, no LTO. Returns the binary's path.
-pub fn compile_dev(sh: &Shell, arch: Arch) -> Result<PathBuf> {
+pub fn compile_dev(sh: &Shell, function: &FunctionCrate, arch: Arch) -> Result<PathBuf> {
     let cargo = workspace::cargo();
     let target = arch.target();
     let target_dir = workspace::target_dir();
-    let function = workspace::function();
-    let (package, bin) = (function.package, function.bin);
+    let (package, bin) = (&function.package, &function.bin);
     cmd!(
         sh,
         "{cargo} build --package {package} --bin {bin} --target {target} --target-dir {target_dir}"

@@ -1,4 +1,6 @@
-//! `cargo xtask build`: musl release build → static check → deterministic zip.
+//! `cargo xtask build`: musl release build → static check → deterministic zip, for every
+//! function of the workspace (or those named with `-p`) in one cargo invocation per
+//! architecture, so their shared dependencies compile once.
 
 mod compile;
 
@@ -14,16 +16,18 @@ use crate::lambda::{self, Arch};
 use crate::util::digest;
 use crate::util::fs::write_atomically;
 use crate::util::status::status;
-use crate::workspace::{self, rel};
+use crate::workspace::{self, rel, FunctionCrate, Packages};
 use crate::{bootstrap_zip, verify};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub packages: Packages,
     /// Lambda architecture to build for (arm64 = Graviton, aarch64-unknown-linux-musl).
-    /// [default: `arch` in [package.metadata.lambda], else x86_64]
+    /// [default: each function's `arch` in [package.metadata.lambda], else x86_64]
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
-    /// Print the result as JSON on stdout.
+    /// Print the results as JSON on stdout: one object per function, one per line.
     #[arg(long)]
     pub json: bool,
 }
@@ -31,6 +35,8 @@ pub struct Args {
 /// The built deployment package and the digests that identify it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Artifact {
+    pub package: String,
+    pub function_name: String,
     pub arch: Arch,
     pub target: &'static str,
     pub zip: PathBuf,
@@ -54,16 +60,30 @@ struct Stamp {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let artifact = build(crate::workspace::metadata::arch(args.arch)?)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&artifact)?);
-    } else {
-        print_summary(&artifact);
+    let planned: Vec<(FunctionCrate, Arch)> = args
+        .packages
+        .all()?
+        .into_iter()
+        .map(|f| {
+            let arch = f.arch(args.arch);
+            (f, arch)
+        })
+        .collect();
+    let artifacts = build_all(&planned)?;
+    for artifact in &artifacts {
+        if args.json {
+            println!("{}", serde_json::to_string(artifact)?);
+        } else {
+            print_summary(artifact, artifacts.len() > 1);
+        }
     }
     Ok(())
 }
 
-fn print_summary(a: &Artifact) {
+fn print_summary(a: &Artifact, named: bool) {
+    if named {
+        println!("{} ({}, {}):", a.package, a.function_name, a.arch);
+    }
     println!("zip:         {} ({} bytes)", a.zip.display(), a.zip_bytes);
     println!(
         "bootstrap:   {} bytes, sha256 {}",
@@ -73,15 +93,44 @@ fn print_summary(a: &Artifact) {
     println!("CodeSha256:  {}", a.code_sha256);
 }
 
-/// Builds (or confirms up to date) the deployment zip for `arch`.
-pub fn build(arch: Arch) -> Result<Artifact> {
+/// Builds (or confirms up to date) one function's deployment zip for `arch`.
+pub fn build(function: &FunctionCrate, arch: Arch) -> Result<Artifact> {
+    let mut built = build_all(&[(function.clone(), arch)])?;
+    Ok(built.pop().expect("one artifact per function"))
+}
+
+/// Builds every function for its architecture: one cargo invocation per architecture, then
+/// each binary checked and zipped, the zips side by side (zopfli takes a core each).
+pub fn build_all(functions: &[(FunctionCrate, Arch)]) -> Result<Vec<Artifact>> {
     let sh = Shell::new()?;
     let root = workspace::project_root();
     sh.change_dir(&root);
-    ensure_target(&sh, arch)?;
-    compile::compile(&sh, &root, arch)?;
+    for arch in Arch::ALL {
+        let group: Vec<&FunctionCrate> = functions
+            .iter()
+            .filter(|(_, a)| *a == arch)
+            .map(|(f, _)| f)
+            .collect();
+        if !group.is_empty() {
+            ensure_target(&sh, arch)?;
+            compile::compile(&sh, &root, &group, arch)?;
+        }
+    }
+    std::thread::scope(|scope| {
+        let zipping: Vec<_> = functions
+            .iter()
+            .map(|(function, arch)| scope.spawn(move || finish(function, *arch)))
+            .collect();
+        zipping
+            .into_iter()
+            .map(|z| z.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
 
-    let binary_path = workspace::binary_path(arch);
+/// The built binary checked static and zipped (unless its zip is already this binary's).
+fn finish(function: &FunctionCrate, arch: Arch) -> Result<Artifact> {
+    let binary_path = function.binary_path(arch);
     let binary = std::fs::read(&binary_path).with_context(|| {
         format!(
             "cargo reported success but {} is missing",
@@ -99,7 +148,7 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         ),
     );
 
-    let zip_path = workspace::zip_path(arch);
+    let zip_path = function.zip_path(arch);
     let binary_sha256 = digest::sha256_hex(&binary);
     let level = bootstrap_zip::DEFLATE_LEVEL;
     let (zip, fresh) = match existing_zip(&zip_path, &binary_sha256, level) {
@@ -108,7 +157,8 @@ pub fn build(arch: Arch) -> Result<Artifact> {
             status(
                 "Zipping",
                 format!(
-                    "bootstrap (zopfli, {} iterations)",
+                    "{} (zopfli, {} iterations)",
+                    function.package,
                     bootstrap_zip::ZOPFLI_ITERATIONS
                 ),
             );
@@ -129,6 +179,8 @@ pub fn build(arch: Arch) -> Result<Artifact> {
         }
     };
     let artifact = Artifact {
+        package: function.package.clone(),
+        function_name: function.function_name().to_string(),
         arch,
         target: arch.target(),
         zip_bytes: zip.len() as u64,

@@ -12,11 +12,13 @@ use crate::lambda::Arch;
     about = "Upload the zip to a Lambda function (UpdateFunctionCode; --create makes a missing one), safely and rerunnably"
 )]
 pub struct Args {
-    /// Function to update. Default: $LAMBDA_FUNCTION_NAME, then `[package.metadata.lambda]
-    /// function-name` in function/Cargo.toml.
+    /// Function to update. Default: $LAMBDA_FUNCTION_NAME, then the function's
+    /// `function-name` in its [package.metadata.lambda], else its package's name.
     #[arg(long, env = "LAMBDA_FUNCTION_NAME", value_name = "NAME")]
     pub function_name: Option<String>,
-    /// Deploy this zip instead of building `target/lambda/<arch>/bootstrap.zip`.
+    #[command(flatten)]
+    pub packages: crate::workspace::Packages,
+    /// Deploy this zip instead of building `target/lambda/<package>/<arch>/bootstrap.zip`.
     #[arg(long, value_name = "PATH")]
     pub zip: Option<PathBuf>,
     /// Architecture of the artifact [default: `[package.metadata.lambda] arch`, else x86_64].

@@ -23,7 +23,7 @@ pub use operations::Operation;
 pub fn run(args: Args) -> Result<Infallible> {
     // A missing function name fails here, before a first use compiles the SDK; xtask-aws
     // resolves the settings again, the same way.
-    crate::workspace::metadata::target(args.function_name.as_deref(), args.arch)?;
+    crate::workspace::functions::target(&args.packages, args.function_name.as_deref(), args.arch)?;
     // Only the execution role of `--create` calls IAM.
     let needs = match args.create && args.role.is_none() {
         true => crate::xtask_aws::Needs::Iam,

@@ -114,7 +114,12 @@ pub struct Outcome {
 
 /// Runs `binaries` in `lanes` threads, each taking the next from the queue; prints each one's
 /// output whole when it ends. Errors only when a binary could not be started.
-pub fn run(binaries: Vec<TestBinary>, lanes: usize, cargo: &str) -> Result<Vec<Outcome>> {
+pub fn run(
+    binaries: Vec<TestBinary>,
+    lanes: usize,
+    cargo: &str,
+    env: &[(&str, PathBuf)],
+) -> Result<Vec<Outcome>> {
     let logs = ScratchDir::create("test-output")?;
     let queue = Mutex::new(binaries.into_iter().collect::<VecDeque<_>>());
     let outcomes = Mutex::new(Vec::new());
@@ -126,7 +131,7 @@ pub fn run(binaries: Vec<TestBinary>, lanes: usize, cargo: &str) -> Result<Vec<O
                 else {
                     return;
                 };
-                match run_one(&binary, cargo, logs.path()) {
+                match run_one(&binary, cargo, env, logs.path()) {
                     Ok(outcome) => outcomes
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -147,7 +152,12 @@ pub fn run(binaries: Vec<TestBinary>, lanes: usize, cargo: &str) -> Result<Vec<O
     Ok(outcomes.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
-fn run_one(binary: &TestBinary, cargo: &str, logs: &Path) -> Result<Outcome> {
+fn run_one(
+    binary: &TestBinary,
+    cargo: &str,
+    env: &[(&str, PathBuf)],
+    logs: &Path,
+) -> Result<Outcome> {
     status("Running", binary.label());
     // One file for both streams keeps their lines in the order they were written.
     // Cargo's file names are unique (a hash each); target names are not (a lib and a bin).
@@ -169,6 +179,7 @@ fn run_one(binary: &TestBinary, cargo: &str, logs: &Path) -> Result<Outcome> {
         .env("CARGO", cargo)
         .env("CARGO_MANIFEST_DIR", &binary.manifest_dir)
         .env("CARGO_PKG_NAME", &binary.package)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log.try_clone()?)

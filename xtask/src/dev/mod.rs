@@ -11,3 +11,12 @@ pub mod moto;
 pub mod peer;
 pub mod test;
 pub mod tools;
+
+/// The echo function, which the benchmarks measure and the tests exercise.
+pub fn echo_function() -> anyhow::Result<crate::workspace::FunctionCrate> {
+    crate::workspace::functions::one(
+        crate::workspace::functions::discover()?,
+        &["echo-function".to_string()],
+        "the benchmarks measure",
+    )
+}

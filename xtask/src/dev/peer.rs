@@ -19,7 +19,7 @@ use crate::workspace::{self, project_root};
 
 /// cargo-lambda's recommended size profile, as its documentation gives it.
 const PEER_MANIFEST: &str = r#"[workspace]
-members = ["function"]
+members = MEMBERS
 resolver = "2"
 
 [workspace.package]
@@ -54,12 +54,28 @@ impl Peer {
 
     /// The peer's workspace, built by `cargo_lambda` into `target_dir`.
     pub fn prepare_with(cargo_lambda: PathBuf, target_dir: PathBuf) -> Result<Peer> {
+        Peer::prepare_from(&project_root(), &["function"], cargo_lambda, target_dir)
+    }
+
+    /// The peer's workspace holding the crates `members` of the workspace at `root`, with
+    /// its lock file.
+    pub fn prepare_from(
+        root: &Path,
+        members: &[&str],
+        cargo_lambda: PathBuf,
+        target_dir: PathBuf,
+    ) -> Result<Peer> {
         let workspace = ScratchDir::create("cargo-lambda-peer")?;
-        let root = project_root();
-        copy_tree(&root.join("function"), &workspace.path().join("function"))?;
+        for member in members {
+            copy_tree(&root.join(member), &workspace.path().join(member))?;
+        }
         std::fs::copy(root.join("Cargo.lock"), workspace.path().join("Cargo.lock"))
             .context("copying Cargo.lock for the cargo-lambda build")?;
-        std::fs::write(workspace.path().join("Cargo.toml"), PEER_MANIFEST)
+        let manifest = PEER_MANIFEST.replace(
+            "MEMBERS",
+            &serde_json::to_string(members).expect("strings serialise"),
+        );
+        std::fs::write(workspace.path().join("Cargo.toml"), manifest)
             .context("writing the cargo-lambda workspace's Cargo.toml")?;
         Ok(Peer {
             workspace,
@@ -73,7 +89,15 @@ impl Peer {
     }
 
     pub fn zip(&self) -> PathBuf {
-        self.target_dir.join("lambda/bootstrap/bootstrap.zip")
+        self.zip_of("bootstrap")
+    }
+
+    /// Where cargo-lambda writes the zip of the binary `bin`.
+    pub fn zip_of(&self, bin: &str) -> PathBuf {
+        self.target_dir
+            .join("lambda")
+            .join(bin)
+            .join("bootstrap.zip")
     }
 
     pub fn binary(&self) -> PathBuf {

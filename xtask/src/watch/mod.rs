@@ -41,22 +41,22 @@ pub struct Args {
     pub arch: Option<Arch>,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub packages: crate::workspace::Packages,
     /// One JSON object per invocation on stdout, after the address line.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let arch = crate::workspace::metadata::arch(args.arch)?;
+    let function = args.packages.one("watch serves")?;
     let builder = reload::Builder {
-        arch,
+        arch: function.arch(args.arch),
         release: args.release,
-        settings: args.limits.settings(crate::workspace::function().package),
+        settings: args.limits.settings(&function, function.function_name()),
+        function: function.clone(),
     };
-    let watched = sources::watched(
-        &crate::workspace::function(),
-        &crate::workspace::project_root(),
-    );
+    let watched = sources::watched(&function, &crate::workspace::project_root());
     // Taken before the first build, so an edit made during it is built next.
     let built_from = sources::fingerprint(&watched);
     // The first build must succeed: there is nothing to serve before it.
@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     runtime.block_on(async {
         let (publish, functions) = watch::channel(Arc::new(first));
         let (changes_tx, changes) = mpsc::unbounded_channel();
-        let _sources = sources::Sources::watch(changes_tx)?;
+        let _sources = sources::Sources::watch(&function, changes_tx)?;
         let rebuilds = tokio::spawn(reload::rebuild_on_change(
             builder, changes, publish, watched, built_from,
         ));

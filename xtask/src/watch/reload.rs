@@ -13,26 +13,27 @@ use crate::build;
 use crate::invoke::{Function, Settings, StaticCheck};
 use crate::lambda::Arch;
 use crate::util::status::{error, status};
-use crate::workspace::{self, rel};
+use crate::workspace::{self, rel, FunctionCrate};
 
 #[derive(Clone)]
 pub(super) struct Builder {
     pub arch: Arch,
     pub release: bool,
     pub settings: Settings,
+    pub function: FunctionCrate,
 }
 
 impl Builder {
     /// Builds the function and prepares it to run, checked static either way.
     pub(super) fn build(&self) -> Result<Function> {
         if self.release {
-            let zip = build::build(self.arch)?.zip;
+            let zip = build::build(&self.function, self.arch)?.zip;
             return Function::prepare(&zip, self.arch, self.settings.clone(), StaticCheck::Require);
         }
         let sh = Shell::new()?;
         sh.change_dir(workspace::project_root());
         build::ensure_target(&sh, self.arch)?;
-        let binary_path = build::compile_dev(&sh, self.arch)?;
+        let binary_path = build::compile_dev(&sh, &self.function, self.arch)?;
         let binary = std::fs::read(&binary_path)
             .with_context(|| format!("reading {}", binary_path.display()))?;
         let function = Function::from_binary(

@@ -66,9 +66,11 @@ pub fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
 }
 
 impl Sources {
-    pub fn watch(changes: mpsc::UnboundedSender<Vec<PathBuf>>) -> Result<Sources> {
+    pub fn watch(
+        function: &FunctionCrate,
+        changes: mpsc::UnboundedSender<Vec<PathBuf>>,
+    ) -> Result<Sources> {
         let root = workspace::project_root();
-        let function = workspace::function();
         let mut debouncer = new_debouncer(QUIET, move |result: DebounceEventResult| {
             if let Ok(events) = result {
                 let paths: Vec<PathBuf> = events
@@ -82,7 +84,7 @@ impl Sources {
             }
         })
         .context("starting the file watcher (inotify)")?;
-        for path in watched(&function, &root) {
+        for path in watched(function, &root) {
             let mode = if path.is_dir() {
                 RecursiveMode::Recursive
             } else {

@@ -1,5 +1,6 @@
-//! Per-project settings from `[package.metadata.lambda]` in function/Cargo.toml,
-//! so flags need not be repeated on every command line:
+//! A function's settings from `[package.metadata.lambda]` in its Cargo.toml, over the
+//! workspace's defaults in `[workspace.metadata.lambda]`, so flags need not be repeated on
+//! every command line:
 //!
 //! ```toml
 //! [package.metadata.lambda]
@@ -7,12 +8,13 @@
 //! arch = "arm64"
 //! ```
 //!
-//! Precedence: command-line flag, then environment variable (where one exists),
-//! then this table, then the built-in default.
+//! Precedence, one rule for every command: command-line flag, then environment variable
+//! (where one exists), then the function's table, then the workspace's, then the built-in
+//! default.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Deserialize;
 
 use std::collections::BTreeMap;
@@ -24,6 +26,8 @@ use crate::lambda::Arch;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LambdaMetadata {
     pub function_name: Option<String>,
+    /// The binary Lambda starts, for a package with several.
+    pub bin: Option<String>,
     pub arch: Option<Arch>,
     /// The function's settings, managed by `deploy` (see `deploy::settings`).
     pub memory: Option<u32>,
@@ -42,6 +46,28 @@ pub struct LambdaMetadata {
 }
 
 impl LambdaMetadata {
+    /// This table over `defaults`: each key given here wins; environments merge by variable.
+    pub fn over(self, defaults: &LambdaMetadata) -> LambdaMetadata {
+        let d = defaults.clone();
+        let mut environment = d.environment;
+        environment.extend(self.environment);
+        LambdaMetadata {
+            function_name: self.function_name.or(d.function_name),
+            bin: self.bin.or(d.bin),
+            arch: self.arch.or(d.arch),
+            memory: self.memory.or(d.memory),
+            timeout: self.timeout.or(d.timeout),
+            environment,
+            description: self.description.or(d.description),
+            log_format: self.log_format.or(d.log_format),
+            application_log_level: self.application_log_level.or(d.application_log_level),
+            system_log_level: self.system_log_level.or(d.system_log_level),
+            ephemeral_storage: self.ephemeral_storage.or(d.ephemeral_storage),
+            smoke_event: self.smoke_event.or(d.smoke_event),
+            smoke_expect: self.smoke_expect.or(d.smoke_expect),
+        }
+    }
+
     /// The settings this table declares, for `deploy` to apply.
     pub fn declared(&self) -> Declared {
         Declared {
@@ -57,110 +83,44 @@ impl LambdaMetadata {
     }
 }
 
-#[derive(Deserialize)]
-struct Manifest {
-    package: Option<Package>,
+/// The keys a table may hold, for the error that names a bad one.
+const KEYS: &str = "function-name = \"NAME\", bin = \"BINARY\", arch = \"x86_64\" | \"arm64\", \
+    memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
+    application-log-level, system-log-level, ephemeral-storage = MB, smoke-event = \"FILE\", \
+    smoke-expect = \"FILE\", [package.metadata.lambda.environment]";
+
+/// A `[package.metadata.lambda]` table as `cargo metadata` gives it.
+pub fn from_json(table: &serde_json::Value) -> Result<LambdaMetadata> {
+    Ok(LambdaMetadata::deserialize(table)?)
 }
 
-#[derive(Deserialize)]
-struct Package {
-    metadata: Option<Metadata>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    lambda: Option<LambdaMetadata>,
-}
-
-/// Parses `[package.metadata.lambda]` out of a Cargo.toml's text.
-pub fn parse(manifest: &str) -> Result<LambdaMetadata> {
-    let manifest: Manifest = toml::from_str(manifest)?;
-    Ok(manifest
-        .package
-        .and_then(|p| p.metadata)
-        .and_then(|m| m.lambda)
-        .unwrap_or_default())
-}
-
-fn load_from(path: &Path) -> Result<LambdaMetadata> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&text).with_context(|| {
-        format!(
-            "invalid [package.metadata.lambda] in {} (keys: function-name = \"NAME\", arch = \"x86_64\" | \"arm64\", \
-             memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
-             application-log-level, system-log-level, ephemeral-storage = MB, smoke-event = \"FILE\", \
-             smoke-expect = \"FILE\", [package.metadata.lambda.environment])",
-            path.display()
-        )
-    })
-}
-
-/// The function crate's settings.
-pub fn load() -> Result<LambdaMetadata> {
-    load_from(&super::function().manifest())
-}
-
-/// `--arch` if given, else the metadata's, else x86_64.
-pub fn arch(flag: Option<Arch>) -> Result<Arch> {
-    Ok(match flag {
-        Some(arch) => arch,
-        None => load()?.arch.unwrap_or(Arch::X86_64),
-    })
-}
-
-/// What a command needs to know about the function before it talks to AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub function_name: String,
-    pub arch: Arch,
-}
-
-/// The function name and architecture, each from its flag (or environment variable, which clap
-/// folds into the flag), else the metadata, else the default; reads the manifest only when a
-/// flag is missing. A blank name counts as none.
-pub fn target(function_name: Option<&str>, arch: Option<Arch>) -> Result<Target> {
-    let given = function_name.filter(|n| !n.trim().is_empty());
-    let metadata = if given.is_none() || arch.is_none() {
-        load()?
-    } else {
-        LambdaMetadata::default()
-    };
-    resolve(given, arch, metadata)
-}
-
-/// The function name alone, from its flag (or environment variable), else the metadata: for
-/// commands that have no artifact, so no architecture (`setup-ci`).
-pub fn function_name(flag: Option<&str>) -> Result<String> {
-    // With an architecture given, the manifest is read only when the name is missing.
-    Ok(target(flag, Some(Arch::X86_64))?.function_name)
-}
-
-fn resolve(given: Option<&str>, arch: Option<Arch>, metadata: LambdaMetadata) -> Result<Target> {
-    let function_name = given
-        .map(str::to_string)
-        .or(metadata.function_name.filter(|n| !n.trim().is_empty()))
-        .context(
-            "no function name given: pass --function-name NAME, set LAMBDA_FUNCTION_NAME, or add \
-             `function-name = \"...\"` under [package.metadata.lambda] in function/Cargo.toml",
-        )?;
-    Ok(Target {
-        function_name,
-        arch: arch.or(metadata.arch).unwrap_or(Arch::X86_64),
-    })
+/// The context of a bad table: where it is and what it may hold.
+pub fn invalid_table(manifest: &Path) -> String {
+    format!(
+        "invalid [package.metadata.lambda] in {} (keys: {KEYS})",
+        manifest.display()
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The table in a manifest's text, as cargo metadata hands it over.
+    fn parse(manifest: &str) -> Result<LambdaMetadata> {
+        let table: toml::Table = toml::from_str(manifest)?;
+        from_json(&serde_json::to_value(
+            &table["package"]["metadata"]["lambda"],
+        )?)
+    }
+
     #[test]
-    fn reads_the_table_and_defaults_when_absent() {
+    fn reads_the_table() {
         let m = parse("[package]\nname = \"f\"\n[package.metadata.lambda]\nfunction-name = \"echo\"\narch = \"arm64\"\n").unwrap();
         assert_eq!(m.function_name.as_deref(), Some("echo"));
         assert_eq!(m.arch, Some(Arch::Arm64));
         assert_eq!(
-            parse("[package]\nname = \"f\"\n").unwrap(),
+            parse("[package.metadata.lambda]\n").unwrap(),
             LambdaMetadata::default()
         );
     }
@@ -180,25 +140,20 @@ mod tests {
     }
 
     #[test]
-    fn flags_win_over_metadata_and_blank_names_count_as_none() {
-        let metadata = LambdaMetadata {
-            function_name: Some("from-toml".into()),
-            arch: Some(Arch::Arm64),
-            ..Default::default()
-        };
-        let t = resolve(Some("flag"), None, metadata.clone()).unwrap();
-        assert_eq!((t.function_name.as_str(), t.arch), ("flag", Arch::Arm64));
-        let t = resolve(None, Some(Arch::X86_64), metadata).unwrap();
-        assert_eq!(
-            (t.function_name.as_str(), t.arch),
-            ("from-toml", Arch::X86_64)
-        );
-        let blank = LambdaMetadata {
-            function_name: Some("  ".into()),
-            ..Default::default()
-        };
-        let err = resolve(None, None, blank).unwrap_err().to_string();
-        assert!(err.contains("no function name given"), "{err}");
+    fn a_function_table_over_the_workspace_defaults() {
+        let defaults = parse(
+            "[package.metadata.lambda]\nmemory = 512\nlog-format = \"JSON\"\n\
+             [package.metadata.lambda.environment]\nA = \"ws\"\nB = \"ws\"\n",
+        )
+        .unwrap();
+        let own = parse(
+            "[package.metadata.lambda]\nmemory = 256\n[package.metadata.lambda.environment]\nB = \"own\"\n",
+        )
+        .unwrap();
+        let m = own.over(&defaults);
+        assert_eq!((m.memory, m.log_format), (Some(256), Some(LogFormat::Json)));
+        assert_eq!(m.environment["A"], "ws");
+        assert_eq!(m.environment["B"], "own");
     }
 
     #[test]

@@ -1,41 +1,14 @@
 //! The workspace the xtask works on: where it is, which cargo builds it, where outputs go,
-//! and the function crate with its `[package.metadata.lambda]` settings.
+//! and its functions (members with a `[package.metadata.lambda]` table) with their settings.
 
+pub mod functions;
 pub mod metadata;
+
+pub use functions::{FunctionCrate, Packages};
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-
-use crate::lambda::{Arch, BOOTSTRAP};
-
-/// The function crate: its package, the binary Lambda starts, and its folder.
-/// Every command takes these from here, so a second function crate is one more value.
-#[derive(Debug, Clone)]
-pub struct FunctionCrate {
-    pub package: &'static str,
-    pub bin: &'static str,
-    pub dir: PathBuf,
-}
-
-impl FunctionCrate {
-    pub fn manifest(&self) -> PathBuf {
-        self.dir.join("Cargo.toml")
-    }
-
-    /// Its sources and manifest, the files whose change means a rebuild.
-    pub fn sources(&self) -> Vec<PathBuf> {
-        vec![self.dir.join("src"), self.manifest()]
-    }
-}
-
-pub fn function() -> FunctionCrate {
-    FunctionCrate {
-        package: "echo-function",
-        bin: BOOTSTRAP,
-        dir: project_root().join("function"),
-    }
-}
 
 /// The workspace root. Commands run from here, never from the caller's cwd.
 ///
@@ -103,23 +76,6 @@ pub fn target_dir() -> PathBuf {
         }
         None => project_root().join("target"),
     }
-}
-
-/// The release binary cargo produces for `arch`.
-pub fn binary_path(arch: Arch) -> PathBuf {
-    target_dir()
-        .join(arch.target())
-        .join("release")
-        .join(function().bin)
-}
-
-/// One directory per architecture, so the two never overwrite each other.
-pub fn lambda_dir(arch: Arch) -> PathBuf {
-    target_dir().join("lambda").join(arch.lambda_name())
-}
-
-pub fn zip_path(arch: Arch) -> PathBuf {
-    lambda_dir(arch).join("bootstrap.zip")
 }
 
 /// `path` relative to the workspace root when it is inside it, for status lines.

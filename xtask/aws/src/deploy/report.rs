@@ -198,6 +198,76 @@ impl Report {
     }
 }
 
+/// The summary of a deploy of several functions, for people and for the step summary.
+pub struct SummaryTable {
+    pub text: String,
+    pub markdown: String,
+}
+
+/// One row per function: its outcome, version, alias and smoke test, or its error.
+pub fn summary_table(reports: &[(String, Result<Report, String>)]) -> SummaryTable {
+    let header = ["function", "outcome", "version", "alias", "smoke test"];
+    let rows: Vec<[String; 5]> = reports
+        .iter()
+        .map(|(name, report)| match report {
+            Ok(r) => [
+                name.clone(),
+                r.outcome.to_string(),
+                r.version.clone(),
+                match (&r.alias, &r.alias_kept) {
+                    (Some(alias), _) => format!("{alias} -> {}", r.version),
+                    (None, Some(kept)) => kept.to_string(),
+                    (None, None) => "-".into(),
+                },
+                match &r.smoke {
+                    Some(s) if s.passed => "passed".into(),
+                    Some(_) => "FAILED".into(),
+                    None => "-".into(),
+                },
+            ],
+            Err(message) => [
+                name.clone(),
+                "FAILED".into(),
+                "-".into(),
+                "-".into(),
+                message.lines().next().unwrap_or_default().to_string(),
+            ],
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut text = line(&header.map(String::from));
+    let mut markdown = format!(
+        "### Lambda deploy: {} functions\n\n| {} |\n|{}\n",
+        reports.len(),
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    for row in &rows {
+        text.push_str(&line(row));
+        markdown.push_str(&format!(
+            "| {} |\n",
+            row.iter()
+                .map(|c| c.replace('|', "\\|"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    SummaryTable { text, markdown }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +330,20 @@ mod tests {
         let json = serde_json::to_value(&dry).unwrap();
         assert_eq!(json["would_alias"], "live");
         assert_eq!(json["would_publish"], true);
+    }
+
+    #[test]
+    fn several_functions_are_summed_up_one_row_each() {
+        let table = summary_table(&[(
+            "alpha".into(),
+            Err("GetFunction: AccessDenied\nmore".into()),
+        )]);
+        assert_eq!(
+            table.text,
+            "function  outcome  version  alias  smoke test\nalpha     FAILED   -        -      GetFunction: AccessDenied\n"
+        );
+        assert!(table
+            .markdown
+            .contains("| alpha | FAILED | - | - | GetFunction: AccessDenied |"));
     }
 }

@@ -70,7 +70,7 @@ pub fn table(zip_bytes: u64, rows: &[Row]) -> String {
 
 pub fn run() -> Result<()> {
     let sh = Shell::new()?;
-    let artifact = build::build(Arch::X86_64)?;
+    let artifact = build::build(&xtask::dev::echo_function()?, Arch::X86_64)?;
     let moto = MotoServer::start_with(find_or_install(&sh)?)?;
     status("Started", format!("moto at {}", moto.endpoint()));
     let role = moto.create_role("bench-role")?;

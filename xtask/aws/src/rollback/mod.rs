@@ -10,7 +10,7 @@ use xtask::lambda::names::{check_alias, FunctionRef};
 use xtask::rollback::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
-use xtask::workspace::metadata;
+use xtask::workspace::functions;
 
 use crate::lambda::Lambda;
 use crate::model::alias::Record;
@@ -51,7 +51,7 @@ impl Report {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let target = metadata::target(args.function_name.as_deref(), None)?;
+    let target = functions::target(&args.packages, args.function_name.as_deref(), None)?;
     let function_ref = xtask::lambda::names::parse_function(&target.function_name)?;
     check_alias(&args.alias)?;
     check_connection(&args.aws)?;

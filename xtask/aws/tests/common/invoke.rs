@@ -32,7 +32,7 @@ pub struct Functions {
 
 /// The `xtask` binary that `cargo test --workspace` (and `cargo xtask test`) built beside
 /// this test.
-fn xtask_binary() -> PathBuf {
+pub fn xtask_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/debug/deps/deploy-HASH -> target/debug/xtask
     let path = exe.parent().unwrap().parent().unwrap().join("xtask");

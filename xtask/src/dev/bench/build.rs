@@ -44,8 +44,8 @@ fn measure(runs: usize) -> Result<Numbers> {
     sh.change_dir(&root);
 
     status("Building", "ours (cargo xtask build, both architectures)");
-    let ours = build::build(Arch::X86_64)?;
-    let ours_arm = build::build(Arch::Arm64)?;
+    let ours = build::build(&crate::dev::echo_function()?, Arch::X86_64)?;
+    let ours_arm = build::build(&crate::dev::echo_function()?, Arch::Arm64)?;
     let (peer, peer_zip) = peer::build_peer()?;
 
     status("Timing", format!("{runs} up-to-date rebuilds on each side"));
@@ -67,7 +67,8 @@ fn measure(runs: usize) -> Result<Numbers> {
     );
     let main_rs = |dir: &std::path::Path| dir.join("function/src/main.rs");
     touch(&main_rs(&root))?;
-    let ours_stable = build::build(Arch::X86_64)?.zip_sha256 == ours.zip_sha256;
+    let ours_stable =
+        build::build(&crate::dev::echo_function()?, Arch::X86_64)?.zip_sha256 == ours.zip_sha256;
     let before_peer = sha256_hex(&std::fs::read(&peer_zip)?);
     touch(&main_rs(peer.workspace()))?;
     // Zip timestamps have 2-second resolution.

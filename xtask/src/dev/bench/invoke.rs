@@ -32,7 +32,7 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let ours = build::build(Arch::X86_64)?.zip;
+    let ours = build::build(&crate::dev::echo_function()?, Arch::X86_64)?.zip;
     // Kept alive to the end: the peer's scratch workspace goes with it.
     let (_peer, peer) = crate::dev::peer::build_peer()?;
     let contenders = [("ours", ours), ("cargo-lambda", peer)];
@@ -46,6 +46,7 @@ pub fn run_invoke_bench(runs: usize) -> Result<()> {
                     name: "bench".into(),
                     memory_mb: DEFAULT_MEMORY_MB,
                     timeout: DEFAULT_TIMEOUT,
+                    environment: Default::default(),
                 },
                 // The peer's build is run as it ships; ours was checked by `build`.
                 StaticCheck::Skip,

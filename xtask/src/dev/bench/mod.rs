@@ -8,6 +8,7 @@ mod edit;
 mod edit_build;
 mod first_build;
 mod first_deploy;
+mod functions;
 mod group;
 mod invoke;
 mod table;
@@ -31,6 +32,10 @@ pub enum Bench {
     /// Zip size, binary size, up-to-date rebuild time and zip stability vs cargo-lambda;
     /// arm64 zip size beside x86_64's.
     Build(BuildArgs),
+    /// Three functions (the echo function and two from `cargo xtask new`) built from clean,
+    /// then rerun up to date, beside `cargo lambda build --release` on the same workspace;
+    /// each zip's size.
+    Functions(BuildArgs),
     /// A fresh clone's first `cargo xtask build` beside cargo-lambda's first use
     /// (pip install, then its first build of the same crate).
     FirstBuild(FirstBuildArgs),
@@ -114,6 +119,7 @@ pub struct BuildArgs {
 pub fn run(args: Args) -> Result<()> {
     match args.which {
         Bench::Build(args) => build::run(args),
+        Bench::Functions(args) => functions::run(args),
         Bench::Zip(args) => zip::run(args),
         Bench::FirstBuild(args) => first_build::run(args),
         Bench::FirstDeploy(args) => first_deploy::run(args),
