@@ -11,8 +11,8 @@ use crate::{build, deploy, dev, iam_policy, invoke, new, rollback, setup_ci, ver
 #[command(
     name = "cargo xtask",
     bin_name = "cargo xtask",
-    about = "Build, verify and ship the echo Lambda as a static, byte-reproducible bootstrap.zip",
-    after_help = "Typical flow:\n  cargo xtask build                        # static musl binary -> target/lambda/x86_64/bootstrap.zip\n  cargo xtask verify-static                # re-check the zip's bootstrap\n  cargo xtask invoke '{\"hello\":\"world\"}'   # run those exact bytes locally\n  cargo xtask deploy --function-name echo  # upload them (skipped when unchanged)\n  cargo xtask test                         # everything the tests need, then the whole test suite"
+    about = "Build, verify and ship the workspace's Lambda functions, each as a static, byte-reproducible bootstrap.zip",
+    after_help = "Typical flow:\n  cargo xtask build                        # static musl binaries -> target/lambda/<package>/x86_64/bootstrap.zip\n  cargo xtask verify-static                # re-check the zip's bootstrap\n  cargo xtask invoke '{\"hello\":\"world\"}'   # run those exact bytes locally\n  cargo xtask deploy --function-name echo  # upload them (skipped when unchanged)\n  cargo xtask test                         # everything the tests need, then the whole test suite"
 )]
 pub struct Cli {
     #[command(subcommand)]

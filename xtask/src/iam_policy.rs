@@ -38,9 +38,10 @@ Example:
   cargo xtask iam-policy --function-arn arn:aws:lambda:eu-west-1:123456789012:function:echo \\
       --repo octo-org/echo-lambda --environment production")]
 pub struct Args {
-    /// The function's unqualified ARN: arn:aws:lambda:REGION:ACCOUNT:function:NAME.
-    #[arg(long, value_name = "ARN")]
-    pub function_arn: String,
+    /// The function's unqualified ARN: arn:aws:lambda:REGION:ACCOUNT:function:NAME. Repeat it
+    /// for each function CI deploys (all in one account).
+    #[arg(long, value_name = "ARN", required = true)]
+    pub function_arn: Vec<String>,
     /// The GitHub repository whose workflow deploys, as OWNER/REPO.
     #[arg(long, value_name = "OWNER/REPO")]
     pub repo: String,
@@ -261,43 +262,78 @@ pub fn trust_policy(function: &FunctionArn, repo: &Repo, subject: &Subject) -> V
     })
 }
 
-/// What the role may do: deploy to this one function, its versions and its aliases.
-pub fn permissions_policy(function: &FunctionArn) -> Value {
-    let arn = function.arn();
+/// What the role may do: deploy to these functions, their versions and their aliases, and
+/// nothing else. (One function keeps the statement id it has always had.)
+pub fn permissions_policy(functions: &[FunctionArn]) -> Value {
+    let resources: Vec<String> = functions
+        .iter()
+        .flat_map(|f| [f.arn(), format!("{}:*", f.arn())])
+        .collect();
     json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "DeployOneFunction",
+            "Sid": if functions.len() == 1 { "DeployOneFunction" } else { "DeployTheFunctions" },
             "Effect": "Allow",
             "Action": deploy_actions(),
-            "Resource": [arn, format!("{arn}:*")],
+            "Resource": resources,
         }]
     })
 }
 
+/// The functions of one deploy role: at least one, all in one account and partition (the
+/// trust policy names that account's OIDC provider).
+pub fn one_account(functions: &[FunctionArn]) -> Result<&FunctionArn> {
+    let first = functions.first().context("no function given")?;
+    if let Some(other) = functions
+        .iter()
+        .find(|f| (&f.partition, &f.account) != (&first.partition, &first.account))
+    {
+        bail!(
+            "{} and {} are in different accounts: one deploy role serves one account's \
+             functions",
+            first.arn(),
+            other.arn()
+        );
+    }
+    Ok(first)
+}
+
 /// The command's stdout: both policies, as one JSON object or as two labelled documents.
-pub fn render(function: &FunctionArn, repo: &Repo, subject: &Subject, as_json: bool) -> String {
-    let trust = trust_policy(function, repo, subject);
-    let permissions = permissions_policy(function);
+pub fn render(
+    functions: &[FunctionArn],
+    repo: &Repo,
+    subject: &Subject,
+    as_json: bool,
+) -> Result<String> {
+    let trust = trust_policy(one_account(functions)?, repo, subject);
+    let permissions = permissions_policy(functions);
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("a JSON value serializes");
     if as_json {
-        return pretty(&json!({
+        return Ok(pretty(&json!({
             "subject": subject.claim(repo),
             "trust_policy": trust,
             "permissions_policy": permissions,
-        })) + "\n";
+        })) + "\n");
     }
-    format!(
+    Ok(format!(
         "# Trust policy: lets {} assume the role\n{}\n\n# Permissions policy: deploy {} only\n{}\n",
         subject.claim(repo),
         pretty(&trust),
-        function.arn(),
+        functions
+            .iter()
+            .map(FunctionArn::arn)
+            .collect::<Vec<_>>()
+            .join(", "),
         pretty(&permissions)
-    )
+    ))
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let function = FunctionArn::parse(&args.function_arn).context("--function-arn")?;
+    let functions = args
+        .function_arn
+        .iter()
+        .map(|arn| FunctionArn::parse(arn).context("--function-arn"))
+        .collect::<Result<Vec<_>>>()?;
     let repo = Repo::parse(&args.repo).context("--repo")?;
     let subject = Subject::from_args(args.branch.as_deref(), args.environment.as_deref()).context(
         if args.environment.is_some() {
@@ -306,7 +342,7 @@ pub fn run(args: Args) -> Result<()> {
             "--branch"
         },
     )?;
-    print!("{}", render(&function, &repo, &subject, args.json));
+    print!("{}", render(&functions, &repo, &subject, args.json)?);
     Ok(())
 }
 
@@ -539,7 +575,7 @@ mod tests {
 
     #[test]
     fn permissions_policy_reaches_one_function_and_its_qualifiers() {
-        let policy = permissions_policy(&arn());
+        let policy = permissions_policy(&[arn()]);
         assert_eq!(policy["Version"], "2012-10-17");
         let statements = policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
@@ -569,22 +605,44 @@ mod tests {
     }
 
     #[test]
+    fn several_functions_of_one_account_share_the_role() {
+        let other =
+            FunctionArn::parse("arn:aws:lambda:eu-west-1:123456789012:function:orders").unwrap();
+        let policy = permissions_policy(&[arn(), other.clone()]);
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            json!([
+                "arn:aws:lambda:eu-west-1:123456789012:function:echo",
+                "arn:aws:lambda:eu-west-1:123456789012:function:echo:*",
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders:*"
+            ])
+        );
+        let elsewhere =
+            FunctionArn::parse("arn:aws:lambda:eu-west-1:210987654321:function:orders").unwrap();
+        let err = one_account(&[arn(), elsewhere]).unwrap_err().to_string();
+        assert!(err.contains("different accounts"), "{err}");
+        assert_eq!(one_account(&[arn(), other]).unwrap(), &arn());
+    }
+
+    #[test]
     fn renders_both_policies_as_json_or_as_labelled_documents() {
         let subject = Subject::Branch("main".into());
-        let out: Value = serde_json::from_str(&render(&arn(), &repo(), &subject, true)).unwrap();
+        let out: Value =
+            serde_json::from_str(&render(&[arn()], &repo(), &subject, true).unwrap()).unwrap();
         assert_eq!(
             out["subject"],
             "repo:octo-org/echo-lambda:ref:refs/heads/main"
         );
         assert_eq!(out["trust_policy"], trust_policy(&arn(), &repo(), &subject));
-        assert_eq!(out["permissions_policy"], permissions_policy(&arn()));
+        assert_eq!(out["permissions_policy"], permissions_policy(&[arn()]));
 
-        let human = render(&arn(), &repo(), &subject, false);
+        let human = render(&[arn()], &repo(), &subject, false).unwrap();
         let docs: Vec<&str> = human.split("\n\n").collect();
         assert_eq!(docs.len(), 2, "{human}");
         for (doc, expected) in docs.iter().zip([
             trust_policy(&arn(), &repo(), &subject),
-            permissions_policy(&arn()),
+            permissions_policy(&[arn()]),
         ]) {
             let (heading, body) = doc.split_once('\n').unwrap();
             assert!(heading.starts_with("# "), "{heading}");

@@ -14,16 +14,18 @@ use crate::iam_policy::{Repo, Subject};
 use crate::lambda::names::{
     check_endpoint_url, check_region, deploy_role_name, parse_function, MAX_ROLE_NAME_LEN,
 };
-use crate::workspace::functions;
+use crate::workspace::{functions, FunctionCrate};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
     about = "Make the AWS side of CI's deploy once: GitHub's OIDC provider, the deploy role and \
              its policy; print the repository variables to set",
     after_help = "\
-Run it once per function, with an identity allowed to manage IAM (an administrator): CI's own \
-role can only deploy. Every step is read first and written only when it differs, so a rerun \
-writes nothing; --dry-run only reads, and prints what it would write.
+Run it once, with an identity allowed to manage IAM (an administrator): CI's own role can only \
+deploy, to exactly the workspace's functions (and their versions and aliases). Every step is \
+read first and written only when it differs, so a rerun writes nothing, and a rerun after \
+`cargo xtask new` updates the role's policy only; --dry-run only reads, and prints what it \
+would write.
 
 The deploy job in .github/workflows/ci.yml declares `environment: production`, so GitHub names \
 its tokens repo:OWNER/REPO:environment:production: pass --environment production for it. \
@@ -39,8 +41,8 @@ pub struct Args {
     /// The GitHub repository whose workflow deploys, as OWNER/REPO.
     #[arg(long, value_name = "OWNER/REPO")]
     pub repo: String,
-    /// The function CI deploys to (a name). Default: $LAMBDA_FUNCTION_NAME, then
-    /// `[package.metadata.lambda] function-name` in function/Cargo.toml.
+    /// The one function CI deploys to (a name). Default: $LAMBDA_FUNCTION_NAME, then every
+    /// function of the workspace (each one's `function-name`, else its package's name).
     #[arg(long, env = "LAMBDA_FUNCTION_NAME", value_name = "NAME")]
     pub function_name: Option<String>,
     /// Trust jobs that run in this GitHub environment (ci.yml's deploy job: production).
@@ -49,8 +51,8 @@ pub struct Args {
     /// Trust jobs without an environment in runs for this branch [default: main].
     #[arg(long, value_name = "NAME", conflicts_with = "environment")]
     pub branch: Option<String>,
-    /// The deploy role to create or update [default: the function's name followed by
-    /// `-deploy`]. Its inline policy is named `deploy-FUNCTION`.
+    /// The deploy role to create or update [default: the (first) function's name followed by
+    /// `-deploy`]. Its inline policy is named `deploy-FUNCTION` after the same function.
     #[arg(long, value_name = "NAME")]
     pub role_name: Option<String>,
     /// The region (the function's), profile and endpoint, as for deploy.
@@ -71,7 +73,8 @@ pub struct Inputs {
     pub subject: Subject,
     /// Whether the subject is the default (neither --environment nor --branch given).
     pub default_subject: bool,
-    pub function_name: String,
+    /// The functions CI deploys (names), the role's and policy's names taken from the first.
+    pub function_names: Vec<String>,
     pub role_name: String,
     pub policy_name: String,
 }
@@ -105,7 +108,7 @@ pub fn check_role_name(name: &str, given: bool) -> Result<()> {
 }
 
 impl Args {
-    /// Checks every input that needs no request; reads function/Cargo.toml only when no
+    /// Checks every input that needs no request; reads the workspace's functions only when no
     /// function name is given.
     pub fn inputs(&self) -> Result<Inputs> {
         let repo = Repo::parse(&self.repo).context("--repo")?;
@@ -115,18 +118,33 @@ impl Args {
             } else {
                 "--branch"
             })?;
-        let function_name = functions::function_name(self.function_name.as_deref())?;
-        let function = parse_function(&function_name)?;
-        if function.account.is_some() {
-            bail!(
-                "--function-name {function_name:?}: give the function's name ({}); setup-ci \
-                 takes the account from the credentials and the region from --region",
-                function.name
-            );
-        }
+        let function_names = match self
+            .function_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+        {
+            Some(name) => {
+                let function = parse_function(name)?;
+                if function.account.is_some() {
+                    bail!(
+                        "--function-name {name:?}: give the function's name ({}); setup-ci \
+                         takes the account from the credentials and the region from --region",
+                        function.name
+                    );
+                }
+                vec![name.to_string()]
+            }
+            // Every function of the workspace, in its order: `cargo xtask new` appends, so the
+            // first (which names the role) stays.
+            None => functions::select(functions::discover()?, &[])?
+                .iter()
+                .map(FunctionCrate::lambda_name)
+                .collect(),
+        };
+        let first = &function_names[0];
         let role_name = match &self.role_name {
             Some(name) => name.clone(),
-            None => deploy_role_name(&function_name),
+            None => deploy_role_name(first),
         };
         check_role_name(&role_name, self.role_name.is_some())?;
         if let Some(region) = &self.aws.region {
@@ -139,8 +157,8 @@ impl Args {
             repo,
             subject,
             default_subject: self.environment.is_none() && self.branch.is_none(),
-            policy_name: policy_name(&function_name),
-            function_name,
+            policy_name: policy_name(first),
+            function_names,
             role_name,
         })
     }

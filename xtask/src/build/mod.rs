@@ -121,10 +121,22 @@ pub fn build_all(functions: &[(FunctionCrate, Arch)]) -> Result<Vec<Artifact>> {
             .iter()
             .map(|(function, arch)| scope.spawn(move || finish(function, *arch)))
             .collect();
-        zipping
+        let results: Vec<Result<Artifact>> = zipping
             .into_iter()
             .map(|z| z.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+            .collect();
+        // Every function's problem is shown, not only the first one's.
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        if failed > 1 {
+            for e in results.iter().filter_map(|r| r.as_ref().err()) {
+                crate::util::status::error(format!("{e:#}"));
+            }
+            anyhow::bail!(
+                "{failed} of {} functions could not be zipped",
+                results.len()
+            );
+        }
+        results.into_iter().collect()
     })
 }
 

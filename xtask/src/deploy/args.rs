@@ -18,9 +18,15 @@ pub struct Args {
     pub function_name: Option<String>,
     #[command(flatten)]
     pub packages: crate::workspace::Packages,
-    /// Deploy this zip instead of building `target/lambda/<package>/<arch>/bootstrap.zip`.
+    /// Deploy this zip instead of building `target/lambda/<package>/<arch>/bootstrap.zip`
+    /// (one function).
     #[arg(long, value_name = "PATH")]
     pub zip: Option<PathBuf>,
+    /// Deploy each function's zip from DIR, laid out as `target/lambda` is
+    /// (`DIR/<package>/<arch>/bootstrap.zip`), instead of building: for CI, whose test job
+    /// builds them and whose deploy job runs no compiler.
+    #[arg(long, value_name = "DIR", conflicts_with = "zip")]
+    pub zip_dir: Option<PathBuf>,
     /// Architecture of the artifact [default: `[package.metadata.lambda] arch`, else x86_64].
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,

@@ -21,9 +21,9 @@ pub use operations::Operation;
 
 /// Runs the deploy in `xtask-aws`, with the command line exactly as given; returns only on error.
 pub fn run(args: Args) -> Result<Infallible> {
-    // A missing function name fails here, before a first use compiles the SDK; xtask-aws
-    // resolves the settings again, the same way.
-    crate::workspace::functions::target(&args.packages, args.function_name.as_deref(), args.arch)?;
+    // An unknown -p or a bad table fails here, before a first use compiles the SDK; xtask-aws
+    // reads them again, the same way.
+    args.packages.all()?;
     // Only the execution role of `--create` calls IAM.
     let needs = match args.create && args.role.is_none() {
         true => crate::xtask_aws::Needs::Iam,

@@ -113,7 +113,7 @@ pub struct Outcome {
 }
 
 /// Runs `binaries` in `lanes` threads, each taking the next from the queue; prints each one's
-/// output whole when it ends. Errors only when a binary could not be started.
+/// output whole when it ends. A binary that cannot be started counts as failed, with why.
 pub fn run(
     binaries: Vec<TestBinary>,
     lanes: usize,
@@ -123,7 +123,6 @@ pub fn run(
     let logs = ScratchDir::create("test-output")?;
     let queue = Mutex::new(binaries.into_iter().collect::<VecDeque<_>>());
     let outcomes = Mutex::new(Vec::new());
-    let failure = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..lanes.max(1) {
             scope.spawn(|| loop {
@@ -131,24 +130,21 @@ pub fn run(
                 else {
                     return;
                 };
-                match run_one(&binary, cargo, env, logs.path()) {
-                    Ok(outcome) => outcomes
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(outcome),
-                    Err(e) => {
-                        failure
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .get_or_insert(e);
+                let outcome = run_one(&binary, cargo, env, logs.path()).unwrap_or_else(|e| {
+                    crate::util::status::error(format!("{}: {e:#}", binary.label()));
+                    Outcome {
+                        binary: binary.clone(),
+                        passed: false,
+                        took: Duration::ZERO,
                     }
-                }
+                });
+                outcomes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(outcome);
             });
         }
     });
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
     Ok(outcomes.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 

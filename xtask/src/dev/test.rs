@@ -77,11 +77,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     let outcomes = lanes::run(binaries, args.lanes.into(), &cargo, &tools)?;
     // The libraries' doc comments, as `cargo test` would run them.
-    cmd!(sh, "{cargo} test {features...} --doc --quiet")
+    let doc_tests = cmd!(sh, "{cargo} test {features...} --doc --quiet")
         .quiet()
         .run()
-        .context("doc tests failed")?;
+        .context("doc tests failed");
+    // Every binary's verdict is listed before any error.
     lanes::summarize(&outcomes)?;
+    doc_tests?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -61,7 +61,7 @@ use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
 use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
 use crate::util::status::error;
-use crate::workspace::{FunctionCrate, Packages};
+use crate::workspace::{FunctionCrate, Package};
 
 use sandbox::warm;
 
@@ -104,7 +104,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub function_name: Option<String>,
     #[command(flatten)]
-    pub packages: Packages,
+    pub package: Package,
     /// Keep the function running behind the Runtime Interface Emulator's endpoint
     /// `POST /2015-03-31/functions/function/invocations` on localhost (127.0.0.1 and ::1),
     /// answering as Lambda's Invoke API does.
@@ -153,9 +153,11 @@ pub struct Limits {
 impl Limits {
     /// What Lambda would start `function` with: the flags, else its declared settings, else
     /// Lambda's defaults; its declared environment; `name` as its name.
-    pub(crate) fn settings(self, function: &FunctionCrate, name: &str) -> Settings {
+    pub(crate) fn settings(self, function: &FunctionCrate, name: &str) -> Result<Settings> {
         let declared = &function.metadata;
-        Settings {
+        // The table's values are held to Lambda's bounds here as deploy holds them.
+        crate::lambda::settings::validate(&declared.declared())?;
+        Ok(Settings {
             name: name.to_string(),
             memory_mb: self.memory.or(declared.memory).unwrap_or(DEFAULT_MEMORY_MB),
             timeout: self
@@ -163,7 +165,7 @@ impl Limits {
                 .or(declared.timeout.map(u64::from))
                 .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
             environment: declared.environment.clone(),
-        }
+        })
     }
 }
 
@@ -174,7 +176,7 @@ pub(crate) fn function_name(flag: Option<&str>, function: &FunctionCrate) -> Res
             let parsed = crate::lambda::names::parse_function(name)?;
             Ok(parsed.name.to_string())
         }
-        None => Ok(function.function_name().to_string()),
+        None => Ok(function.lambda_name()),
     }
 }
 
@@ -185,7 +187,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         events::read_events(&args)?
     };
-    let selected = args.packages.one("invoke runs")?;
+    let selected = args.package.one("invoke runs")?;
     let name = function_name(args.function_name.as_deref(), &selected)?;
     let arch = selected.arch(args.arch);
     let zip = match &args.zip {
@@ -195,7 +197,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let function = std::sync::Arc::new(Function::prepare(
         &zip,
         arch,
-        args.limits.settings(&selected, &name),
+        args.limits.settings(&selected, &name)?,
         if args.allow_dynamic {
             StaticCheck::Skip
         } else {

@@ -60,11 +60,13 @@ pub fn add_member(manifest: &str, member: &str) -> Result<String> {
              add {member:?}; add it by hand"
         )
     };
+    // Offsets come from the text itself (`split_inclusive` keeps `\r\n`), so a CRLF file
+    // or a multi-byte character cannot shift them.
     let header = manifest
-        .lines()
+        .split_inclusive('\n')
         .scan(0, |at, line| {
             let start = *at;
-            *at += line.len() + 1;
+            *at += line.len();
             Some((start, line))
         })
         .find(|(_, line)| line.trim() == "[workspace]")
@@ -94,6 +96,14 @@ pub fn add_member(manifest: &str, member: &str) -> Result<String> {
         return Err(cannot());
     }
     Ok(edited)
+}
+
+/// The names of the packages a lock file holds (`[[package]] name = "…"`).
+pub fn locked_packages(lock: &str) -> impl Iterator<Item = &str> {
+    lock.lines().filter_map(|line| {
+        line.strip_prefix("name = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+    })
 }
 
 fn members(manifest: &str) -> Result<Vec<String>> {
@@ -160,6 +170,24 @@ mod tests {
         assert_eq!(
             add_member("[workspace]\nmembers = []\n", "orders").unwrap(),
             "[workspace]\nmembers = [\"orders\"]\n"
+        );
+    }
+
+    #[test]
+    fn the_lock_file_names_its_packages() {
+        let lock = "version = 4\n\n[[package]]\nname = \"tokio\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"serde\"\n";
+        assert_eq!(
+            locked_packages(lock).collect::<Vec<_>>(),
+            ["tokio", "serde"]
+        );
+    }
+
+    #[test]
+    fn a_crlf_manifest_with_other_scripts_is_edited_in_place() {
+        let crlf = "# é ü\r\n[workspace]\r\nmembers = [\"function\"]\r\n";
+        assert_eq!(
+            add_member(crlf, "orders").unwrap(),
+            "# é ü\r\n[workspace]\r\nmembers = [\"function\", \"orders\"]\r\n"
         );
     }
 

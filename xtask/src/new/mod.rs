@@ -43,6 +43,19 @@ pub fn run(args: Args) -> Result<()> {
             bail!("the workspace already has a package or binary named {name:?} ({package})");
         }
     }
+    if let Some(f) = workspace::functions::discover()?
+        .into_iter()
+        .find(|f| f.lambda_name() == name)
+    {
+        bail!("{} is already the Lambda function {name:?}", f.package);
+    }
+    // cargo could not tell the new package from a dependency of the same name (`-p NAME`).
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    if members::locked_packages(&lock).any(|locked| locked == name) {
+        bail!(
+            "{name:?} is the name of a dependency in Cargo.lock: cargo could not tell them apart"
+        );
+    }
     let manifest_path = root.join("Cargo.toml");
     let manifest = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
@@ -53,6 +66,10 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| format!("{} cannot be written", manifest_path.display()))?;
     let kind = if args.http { Kind::Http } else { Kind::Event };
 
+    // From the first write to the last, Ctrl-C (or a TERM) waits: the workspace ends either
+    // with the new function or as it was, never in between. cargo, started meanwhile,
+    // inherits the same disposition.
+    let _hold = HoldSignals::new();
     let mut undo = Undo {
         dir: None,
         manifest: (manifest_path.clone(), manifest.into_bytes()),
@@ -116,6 +133,32 @@ fn write_crate(root: &Path, dir: &Path, name: &str, kind: Kind, undo: &mut Undo)
         undo.dir = Some(dir.to_path_buf());
     }
     written
+}
+
+/// SIGINT and SIGTERM ignored while it lives, as they were before afterwards.
+struct HoldSignals([libc::sighandler_t; 2]);
+
+impl HoldSignals {
+    fn new() -> HoldSignals {
+        // SAFETY: signal(2) with SIG_IGN installs no handler code; the previous dispositions
+        // are restored on drop.
+        unsafe {
+            HoldSignals([
+                libc::signal(libc::SIGINT, libc::SIG_IGN),
+                libc::signal(libc::SIGTERM, libc::SIG_IGN),
+            ])
+        }
+    }
+}
+
+impl Drop for HoldSignals {
+    fn drop(&mut self) {
+        // SAFETY: puts back the dispositions `new` found.
+        unsafe {
+            libc::signal(libc::SIGINT, self.0[0]);
+            libc::signal(libc::SIGTERM, self.0[1]);
+        }
+    }
 }
 
 /// Puts the workspace back unless the command finished.

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, env = "LAMBDA_FUNCTION_NAME", value_name = "NAME")]
     pub function_name: Option<String>,
     #[command(flatten)]
-    pub packages: crate::workspace::Packages,
+    pub package: crate::workspace::Package,
     /// The alias to move back.
     #[arg(long, value_name = "NAME")]
     pub alias: String,
@@ -50,6 +50,7 @@ pub struct Args {
 /// Runs the rollback in `xtask-aws`, with the command line exactly as given; returns only on
 /// error.
 pub fn run(args: Args) -> Result<Infallible> {
-    crate::workspace::functions::target(&args.packages, args.function_name.as_deref(), None)?;
+    args.package
+        .function_name(args.function_name.as_deref(), "rollback moves the alias of")?;
     crate::xtask_aws::exec(crate::xtask_aws::Needs::Lambda)
 }

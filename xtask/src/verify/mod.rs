@@ -125,7 +125,7 @@ pub fn run(args: Args) -> Result<std::process::ExitCode> {
 /// The files to check and the architecture each must be for.
 fn inputs(args: &Args) -> Result<Vec<(PathBuf, Arch)>> {
     if let Some(path) = &args.path {
-        let arch = crate::workspace::functions::arch(&args.packages, args.arch)?;
+        let arch = crate::workspace::functions::arch_for_path(&args.packages.package, args.arch)?;
         return Ok(vec![(path.clone(), arch)]);
     }
     Ok(args

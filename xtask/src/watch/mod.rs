@@ -42,18 +42,18 @@ pub struct Args {
     #[command(flatten)]
     pub limits: Limits,
     #[command(flatten)]
-    pub packages: crate::workspace::Packages,
+    pub package: crate::workspace::Package,
     /// One JSON object per invocation on stdout, after the address line.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let function = args.packages.one("watch serves")?;
+    let function = args.package.one("watch serves")?;
     let builder = reload::Builder {
         arch: function.arch(args.arch),
         release: args.release,
-        settings: args.limits.settings(&function, function.function_name()),
+        settings: args.limits.settings(&function, &function.lambda_name())?,
         function: function.clone(),
     };
     let watched = sources::watched(&function, &crate::workspace::project_root());

@@ -40,6 +40,14 @@ impl FunctionCrate {
             .unwrap_or(&self.package)
     }
 
+    /// The function's name as Lambda keys it: `function-name` may be an ARN, this is its
+    /// name part (checked when the function was discovered).
+    pub fn lambda_name(&self) -> String {
+        crate::lambda::names::parse_function(self.function_name())
+            .map(|f| f.name)
+            .unwrap_or_else(|_| self.function_name().to_string())
+    }
+
     /// `--arch` if given, else the declared one, else x86_64.
     pub fn arch(&self, flag: Option<Arch>) -> Arch {
         flag.or(self.metadata.arch).unwrap_or(Arch::X86_64)
@@ -55,9 +63,12 @@ impl FunctionCrate {
 
     /// Where `build` writes this function's zip: one folder per function and architecture.
     pub fn zip_path(&self, arch: Arch) -> PathBuf {
-        super::target_dir()
-            .join("lambda")
-            .join(&self.package)
+        self.zip_in(&super::target_dir().join("lambda"), arch)
+    }
+
+    /// Its zip in a folder laid out as `target/lambda` is: `DIR/<package>/<arch>/bootstrap.zip`.
+    pub fn zip_in(&self, dir: &Path, arch: Arch) -> PathBuf {
+        dir.join(&self.package)
             .join(arch.lambda_name())
             .join("bootstrap.zip")
     }
@@ -147,6 +158,9 @@ pub fn from_metadata(v: &Value) -> Result<Vec<FunctionCrate>> {
         );
     }
     let mut functions: Vec<FunctionCrate> = Vec::new();
+    // Every binary of each function's package: cargo applies each `--bin` to every package
+    // a build selects, so another package's binary of the same name would be built too.
+    let mut all_bins: Vec<Vec<String>> = Vec::new();
     for package in v["packages"].as_array().context("no packages")? {
         let table = &package["metadata"]["lambda"];
         if table.is_null() {
@@ -157,36 +171,45 @@ pub fn from_metadata(v: &Value) -> Result<Vec<FunctionCrate>> {
             .context("a package without a name")?;
         let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
         let own = metadata::from_json(table).with_context(|| metadata::invalid_table(&manifest))?;
-        let bin = choose_bin(name, &bins(package), own.bin.as_deref())?;
+        let bins = bins(package);
+        let bin = choose_bin(name, &bins, own.bin.as_deref())?;
         let function = FunctionCrate {
             package: name.to_string(),
             bin,
             dir: manifest.parent().unwrap_or(Path::new(".")).to_path_buf(),
             metadata: own.over(&defaults),
         };
-        crate::lambda::names::parse_function(function.function_name())
-            .with_context(|| format!("`function-name` of {name}"))?;
-        if let Some(other) = functions.iter().find(|f| f.bin == function.bin) {
-            bail!(
-                "{} and {} both build a binary named `{}`, and cargo writes both to one path: \
-                 rename one's [[bin]]",
-                other.package,
-                function.package,
-                function.bin
-            );
-        }
-        if let Some(other) = functions
-            .iter()
-            .find(|f| f.function_name() == function.function_name())
-        {
-            bail!(
-                "{} and {} are both the Lambda function `{}`: give one another `function-name`",
-                other.package,
-                function.package,
+        crate::lambda::names::parse_function(function.function_name()).with_context(|| {
+            format!(
+                "{name}'s Lambda name {:?} (its `function-name`, else its package name)",
                 function.function_name()
-            );
+            )
+        })?;
+        let bins: Vec<String> = bins.into_iter().map(str::to_string).collect();
+        for (other, other_bins) in functions.iter().zip(&all_bins) {
+            if other_bins.contains(&function.bin) || bins.contains(&other.bin) {
+                let shared = if other_bins.contains(&function.bin) {
+                    &function.bin
+                } else {
+                    &other.bin
+                };
+                bail!(
+                    "{} and {} both have a binary named `{shared}`, and cargo builds both to                      one path when they are built together: rename one's [[bin]]",
+                    other.package,
+                    function.package,
+                );
+            }
+            if other.lambda_name() == function.lambda_name() {
+                bail!(
+                    "{} and {} are both the Lambda function `{}`: give one another                      `function-name`",
+                    other.package,
+                    function.package,
+                    function.lambda_name()
+                );
+            }
         }
         functions.push(function);
+        all_bins.push(bins);
     }
     Ok(functions)
 }
@@ -221,10 +244,10 @@ fn list_or_none(items: &[&str]) -> String {
     }
 }
 
-/// `-p/--package`, the functions a command acts on.
+/// `-p/--package` of the commands that act on several functions.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Packages {
-    /// The function to act on, by package or Lambda function name; repeat for several.
+    /// A function to act on, by package or Lambda function name; repeat for several.
     /// [default: every function in the workspace]
     #[arg(short = 'p', long = "package", value_name = "NAME")]
     pub package: Vec<String>,
@@ -235,15 +258,60 @@ impl Packages {
     pub fn all(&self) -> Result<Vec<FunctionCrate>> {
         select(discover()?, &self.package)
     }
+}
 
+/// `-p/--package` of the commands that act on one function.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Package {
+    /// The function to act on, by package or Lambda function name
+    /// [default: the workspace's only function].
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+}
+
+impl Package {
     /// The one function a command needs (`why`: what needs one), named or the only one.
     pub fn one(&self, why: &str) -> Result<FunctionCrate> {
-        one(discover()?, &self.package, why)
+        one(discover()?, self.package.as_slice(), why)
+    }
+
+    /// The Lambda name a one-function command acts on: the flag (or its environment variable)
+    /// when given, else the function's; the workspace is read only when needed. A blank name
+    /// counts as none.
+    pub fn function_name(&self, flag: Option<&str>, why: &str) -> Result<String> {
+        let given = flag.filter(|n| !n.trim().is_empty());
+        match (given, &self.package) {
+            (Some(name), None) => Ok(name.to_string()),
+            (given, Some(_)) | (given @ None, None) => {
+                let function = self.one(why)?;
+                Ok(given.unwrap_or(function.function_name()).to_string())
+            }
+        }
+    }
+
+    /// `--arch` if given, else the named function's, else the workspace's only function's,
+    /// else x86_64: for a file given by path (`verify-static PATH`).
+    pub fn arch(&self, flag: Option<Arch>) -> Result<Arch> {
+        arch_for_path(self.package.as_slice(), flag)
     }
 }
 
-/// The functions named in `wanted` (by package or Lambda name), each once, in the workspace's
-/// order; all of them when `wanted` is empty.
+/// The architecture a file given by path must be for: `--arch`, else the one named function's,
+/// else the workspace's only function's, else x86_64.
+pub fn arch_for_path(wanted: &[String], flag: Option<Arch>) -> Result<Arch> {
+    if let Some(arch) = flag {
+        return Ok(arch);
+    }
+    let all = discover()?;
+    Ok(match (wanted, all.as_slice()) {
+        ([], [only]) => only.arch(None),
+        ([], _) => Arch::X86_64,
+        (wanted, _) => one(all, wanted, "a file given by path is checked for")?.arch(None),
+    })
+}
+
+/// The functions named in `wanted`, each once, in the workspace's order; all of them when
+/// `wanted` is empty. A name is a package's when one has it, else a Lambda function's.
 pub fn select(all: Vec<FunctionCrate>, wanted: &[String]) -> Result<Vec<FunctionCrate>> {
     if all.is_empty() {
         bail!(
@@ -251,21 +319,29 @@ pub fn select(all: Vec<FunctionCrate>, wanted: &[String]) -> Result<Vec<Function
              [package.metadata.lambda] table (`cargo xtask new NAME` makes one)"
         );
     }
-    for name in wanted {
-        if !all.iter().any(|f| matches(f, name)) {
-            bail!(
-                "no function `{}` in this workspace; its functions: {}",
-                name.escape_debug(),
-                names(&all)
-            );
-        }
-    }
     if wanted.is_empty() {
         return Ok(all);
     }
+    let mut chosen = vec![false; all.len()];
+    for name in wanted {
+        let by_package = all.iter().position(|f| &f.package == name);
+        let by_lambda = || {
+            all.iter()
+                .position(|f| f.function_name() == name || &f.lambda_name() == name)
+        };
+        match by_package.or_else(by_lambda) {
+            Some(at) => chosen[at] = true,
+            None => bail!(
+                "no function `{}` in this workspace; its functions: {}",
+                name.escape_debug(),
+                names(&all)
+            ),
+        }
+    }
     Ok(all
         .into_iter()
-        .filter(|f| wanted.iter().any(|w| matches(f, w)))
+        .zip(chosen)
+        .filter_map(|(f, chosen)| chosen.then_some(f))
         .collect())
 }
 
@@ -281,68 +357,12 @@ pub fn one(all: Vec<FunctionCrate>, wanted: &[String], why: &str) -> Result<Func
     }
 }
 
-fn matches(f: &FunctionCrate, name: &str) -> bool {
-    f.package == name || f.function_name() == name
-}
-
 fn names(functions: &[FunctionCrate]) -> String {
     functions
         .iter()
         .map(FunctionCrate::label)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// What a command needs to know about the function before it talks to AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub function_name: String,
-    pub arch: Arch,
-}
-
-/// The one function a command acts on (`-p`, or the only one), its name and architecture
-/// each from its flag (or environment variable, which clap folds into the flag), else the
-/// function's settings. A blank name counts as none.
-pub fn target(
-    packages: &Packages,
-    function_name: Option<&str>,
-    arch: Option<Arch>,
-) -> Result<Target> {
-    let given = function_name.filter(|n| !n.trim().is_empty());
-    if let (Some(name), Some(arch)) = (given, arch) {
-        if packages.package.is_empty() {
-            // Nothing to read from the workspace.
-            return Ok(Target {
-                function_name: name.to_string(),
-                arch,
-            });
-        }
-    }
-    let function = packages.one("this command acts on")?;
-    Ok(resolve(given, arch, &function))
-}
-
-/// The function name alone, from its flag (or environment variable), else the workspace's
-/// only function: for commands that have no artifact, so no architecture (`setup-ci`).
-pub fn function_name(flag: Option<&str>) -> Result<String> {
-    Ok(target(&Packages::default(), flag, Some(Arch::X86_64))?.function_name)
-}
-
-/// `--arch` if given, else the function's (`-p`, or the only one), else x86_64.
-pub fn arch(packages: &Packages, flag: Option<Arch>) -> Result<Arch> {
-    if let Some(arch) = flag {
-        return Ok(arch);
-    }
-    Ok(packages
-        .one("without --arch, this command acts on")?
-        .arch(None))
-}
-
-fn resolve(given: Option<&str>, arch: Option<Arch>, function: &FunctionCrate) -> Target {
-    Target {
-        function_name: given.unwrap_or(function.function_name()).to_string(),
-        arch: function.arch(arch),
-    }
 }
 
 #[cfg(test)]
@@ -409,32 +429,26 @@ mod tests {
     }
 
     #[test]
-    fn flags_win_over_the_function_and_blank_names_count_as_none() {
-        let function = FunctionCrate {
+    fn the_lambda_name_is_the_table_s_else_the_package_s_and_an_arn_s_name_part() {
+        let mut function = FunctionCrate {
             package: "f".into(),
             bin: "f".into(),
             dir: "/w/f".into(),
             metadata: LambdaMetadata {
-                function_name: Some("from-toml".into()),
+                function_name: Some("  ".into()),
                 arch: Some(Arch::Arm64),
                 ..Default::default()
             },
         };
-        let t = resolve(Some("flag"), None, &function);
-        assert_eq!((t.function_name.as_str(), t.arch), ("flag", Arch::Arm64));
-        let t = resolve(None, Some(Arch::X86_64), &function);
         assert_eq!(
-            (t.function_name.as_str(), t.arch),
-            ("from-toml", Arch::X86_64)
+            (function.function_name(), function.lambda_name().as_str()),
+            ("f", "f")
         );
-        let blank = FunctionCrate {
-            metadata: LambdaMetadata {
-                function_name: Some("  ".into()),
-                ..Default::default()
-            },
-            ..function
-        };
-        assert_eq!(resolve(None, None, &blank).function_name, "f");
+        assert_eq!(function.arch(None), Arch::Arm64);
+        assert_eq!(function.arch(Some(Arch::X86_64)), Arch::X86_64);
+        function.metadata.function_name =
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:orders".into());
+        assert_eq!(function.lambda_name(), "orders");
     }
 
     #[test]
@@ -479,7 +493,7 @@ mod tests {
             Value::Null,
             vec![package("f", &["f"], json!({"function-name": "a\nb"}))],
         ));
-        assert!(e.contains("`function-name` of f"), "{e}");
+        assert!(e.contains("f's Lambda name \"a\\nb\""), "{e}");
         let e = err(workspace(
             Value::Null,
             vec![
@@ -487,7 +501,29 @@ mod tests {
                 package("b", &["bootstrap"], json!({})),
             ],
         ));
-        assert!(e.contains("both build a binary named `bootstrap`"), "{e}");
+        assert!(e.contains("both have a binary named `bootstrap`"), "{e}");
+        // Another package's binary of the chosen name would be built beside it.
+        let e = err(workspace(
+            Value::Null,
+            vec![
+                package("a", &["a", "b"], json!({"bin": "a"})),
+                package("b", &["b"], json!({})),
+            ],
+        ));
+        assert!(e.contains("a and b both have a binary named `b`"), "{e}");
+        // One function named by its ARN, another by the same name.
+        let e = err(workspace(
+            Value::Null,
+            vec![
+                package(
+                    "a",
+                    &["a"],
+                    json!({"function-name": "arn:aws:lambda:us-east-1:123456789012:function:echo"}),
+                ),
+                package("b", &["b"], json!({"function-name": "echo"})),
+            ],
+        ));
+        assert!(e.contains("both the Lambda function `echo`"), "{e}");
         let e = err(workspace(
             Value::Null,
             vec![
@@ -546,6 +582,24 @@ mod tests {
             "invoke runs one function; pass -p with one of: echo-function (echo), alpha"
         );
         assert_eq!(one(all, &["alpha".into()], "x").unwrap().package, "alpha");
+        // A package's name wins over another function's Lambda name.
+        let v = workspace(
+            Value::Null,
+            vec![
+                package(
+                    "echo-function",
+                    &["bootstrap"],
+                    json!({"function-name": "alpha"}),
+                ),
+                package("alpha", &["alpha"], json!({"function-name": "alpha-fn"})),
+            ],
+        );
+        let all = from_metadata(&v).unwrap();
+        assert_eq!(
+            names(select(all.clone(), &["alpha".into()]).unwrap()),
+            ["alpha"]
+        );
+        assert_eq!(names(select(all, &["alpha-fn".into()]).unwrap()), ["alpha"]);
         let e = select(Vec::new(), &[]).unwrap_err().to_string();
         assert!(e.contains("cargo xtask new NAME"), "{e}");
     }

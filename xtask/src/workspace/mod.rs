@@ -4,7 +4,7 @@
 pub mod functions;
 pub mod metadata;
 
-pub use functions::{FunctionCrate, Packages};
+pub use functions::{FunctionCrate, Package, Packages};
 
 use std::path::{Path, PathBuf};
 

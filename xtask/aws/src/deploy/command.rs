@@ -70,9 +70,14 @@ pub fn run(args: Args) -> Result<()> {
         prepared.push(one);
     }
 
-    let zips: Vec<PathBuf> = match &args.zip {
-        Some(path) => vec![path.clone()],
-        None => build::build_all(
+    let zips: Vec<PathBuf> = match (&args.zip, &args.zip_dir) {
+        (Some(path), _) => vec![path.clone()],
+        // Built elsewhere (CI's test job), laid out as `target/lambda` is.
+        (None, Some(dir)) => prepared
+            .iter()
+            .map(|p| p.crate_.zip_in(dir, p.arch))
+            .collect(),
+        (None, None) => build::build_all(
             &prepared
                 .iter()
                 .map(|p| (p.crate_.clone(), p.arch))

@@ -227,10 +227,10 @@ pub fn summary_table(reports: &[(String, Result<Report, String>)]) -> SummaryTab
             ],
             Err(message) => [
                 name.clone(),
-                "FAILED".into(),
+                format!("FAILED: {}", message.lines().next().unwrap_or_default()),
                 "-".into(),
                 "-".into(),
-                message.lines().next().unwrap_or_default().to_string(),
+                "-".into(),
             ],
         })
         .collect();
@@ -340,10 +340,11 @@ mod tests {
         )]);
         assert_eq!(
             table.text,
-            "function  outcome  version  alias  smoke test\nalpha     FAILED   -        -      GetFunction: AccessDenied\n"
+            "function  outcome                            version  alias  smoke test\n\
+             alpha     FAILED: GetFunction: AccessDenied  -        -      -\n"
         );
         assert!(table
             .markdown
-            .contains("| alpha | FAILED | - | - | GetFunction: AccessDenied |"));
+            .contains("| alpha | FAILED: GetFunction: AccessDenied | - | - | - |"));
     }
 }

@@ -10,7 +10,6 @@ use xtask::lambda::names::{check_alias, FunctionRef};
 use xtask::rollback::Args;
 use xtask::util::runtime;
 use xtask::util::status::status;
-use xtask::workspace::functions;
 
 use crate::lambda::Lambda;
 use crate::model::alias::Record;
@@ -51,12 +50,13 @@ impl Report {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let target = functions::target(&args.packages, args.function_name.as_deref(), None)?;
-    let function_ref = xtask::lambda::names::parse_function(&target.function_name)?;
+    let function = args
+        .package
+        .function_name(args.function_name.as_deref(), "rollback moves the alias of")?;
+    let function_ref = xtask::lambda::names::parse_function(&function)?;
     check_alias(&args.alias)?;
     check_connection(&args.aws)?;
     // As given (a name or an ARN): requests go to the function it names.
-    let function = target.function_name.clone();
     let runtime = runtime::current_thread("the AWS SDK")?;
     let report = runtime.block_on(async {
         let session = connect(&args.aws, &function_ref).await?;

@@ -42,19 +42,31 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
     let iam = Iam::new(&session, plan::when_denied());
 
     let caller = iam.caller().await?;
-    let function = FunctionArn::parse(&format!(
-        "arn:{}:lambda:{}:{}:function:{}",
-        caller.partition, session.sdk.region, caller.account, inputs.function_name
-    ))
-    .context("the function's ARN, from the credentials' account and partition and the region")?;
+    let functions = inputs
+        .function_names
+        .iter()
+        .map(|name| {
+            FunctionArn::parse(&format!(
+                "arn:{}:lambda:{}:{}:function:{name}",
+                caller.partition, session.sdk.region, caller.account
+            ))
+            .context(
+                "the function's ARN, from the credentials' account and partition and the region",
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let function = &functions[0];
+    let arns = functions
+        .iter()
+        .map(FunctionArn::arn)
+        .collect::<Vec<_>>()
+        .join(", ");
     let subject = inputs.subject.claim(&inputs.repo);
     status(
         "Checking",
         format!(
             "IAM in account {} as {} for {}",
-            caller.account,
-            caller.arn,
-            function.arn()
+            caller.account, caller.arn, arns
         ),
     );
     if inputs.default_subject {
@@ -69,8 +81,8 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
         );
     }
     let desired = Desired {
-        trust_policy: trust_policy(&function, &inputs.repo, &inputs.subject),
-        permissions_policy: permissions_policy(&function),
+        trust_policy: trust_policy(function, &inputs.repo, &inputs.subject),
+        permissions_policy: permissions_policy(&functions),
     };
     let observed = read(&iam, &inputs.role_name, &inputs.policy_name).await?;
     let plan = plan::plan(&observed, &desired);
@@ -158,9 +170,8 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
             name: policy.clone(),
             outcome: Outcome::of(plan.policy, dry_run),
             detail: format!(
-                "on role {role}, allows {} on {} and its versions and aliases",
+                "on role {role}, allows {} on {arns} and their versions and aliases",
                 actions.join(", "),
-                function.arn()
             ),
         },
     ];
@@ -171,7 +182,11 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
             &role_arn,
             &caller.account,
             &session.sdk.region,
-            &inputs.function_name,
+            // One function's name is a variable; several are read from the workspace.
+            match inputs.function_names.as_slice() {
+                [one] => Some(one.as_str()),
+                _ => None,
+            },
         ),
         caller: caller.arn,
         account: caller.account,

@@ -195,7 +195,7 @@ mod tests {
         let repo = Repo::parse("octo-org/echo-lambda").unwrap();
         Desired {
             trust_policy: trust_policy(&function, &repo, &subject),
-            permissions_policy: permissions_policy(&function),
+            permissions_policy: permissions_policy(std::slice::from_ref(&function)),
         }
     }
 

@@ -159,7 +159,7 @@ mod tests {
                 "arn:aws:iam::123456789012:role/echo-deploy",
                 "123456789012",
                 "eu-west-1",
-                "echo",
+                Some("echo"),
             ),
             api_calls: vec![
                 "GetCallerIdentity".into(),
