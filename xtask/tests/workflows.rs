@@ -779,14 +779,14 @@ fn run_steps_fail_when_any_command_in_a_pipe_fails() {
 }
 
 #[test]
-fn deploy_ships_the_zip_the_test_job_built_and_verified() {
+fn deploy_ships_the_zips_the_test_job_built_and_verified() {
     let ci = ci();
     let calls = xtask_calls(&ci.name, &ci.doc);
     let test = &ci.doc["jobs"]["test"];
     let deploy = &ci.doc["jobs"]["deploy"];
 
     let (upload_at, upload) =
-        step_using(test, "actions/upload-artifact").expect("the test job uploads the zip");
+        step_using(test, "actions/upload-artifact").expect("the test job uploads the zips");
     let verify_at = steps(test)
         .iter()
         .position(|s| {
@@ -809,10 +809,27 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
         .iter()
         .find(|c| c.subcommand() == "deploy")
         .expect("cargo xtask deploy");
-    let zip = deploy_call
-        .flag("--zip")
-        .expect("deploy is given the downloaded --zip");
-    assert_eq!(zip, format!("{}/bootstrap.zip", dir.trim_end_matches('/')));
+    let zips = deploy_call
+        .flag("--zip-dir")
+        .expect("deploy is given the downloaded --zip-dir");
+    assert_eq!(zips, dir.trim_end_matches('/'));
+    // What is uploaded is laid out as target/lambda is, which --zip-dir reads.
+    let uploaded = upload["with"]["path"].as_str().unwrap_or_default();
+    let arch = scalar(&ci.doc["env"]["LAMBDA_ARCH"]);
+    let uploaded = uploaded.replace("${{ env.LAMBDA_ARCH }}", &arch);
+    for path in [
+        "target/lambda/SHA256SUMS",
+        &format!("target/lambda/*/{arch}/bootstrap.zip"),
+    ] {
+        assert!(
+            uploaded.lines().any(|l| l.trim() == path),
+            "the artifact holds {path}: {uploaded}"
+        );
+    }
+    assert!(
+        deploy_call.flag("--zip").is_none() && deploy_call.flag("--smoke-event").is_none(),
+        "one function's flags would be refused once the workspace has several"
+    );
 
     let step_running = |needle: &str| {
         steps(deploy)
@@ -826,8 +843,9 @@ fn deploy_ships_the_zip_the_test_job_built_and_verified() {
     assert!(download_at < credentials_at && credentials_at < deploy_at);
 }
 
-/// The deploy moves `live` only after the repository's smoke test, whose expected answer is
-/// what the shipped bootstrap answers to its event.
+/// The deploy moves `live` only after each function's smoke test: every function of the
+/// workspace declares its smoke files (CI's deploy passes none), and the echo function's
+/// expected answer is what its shipped bootstrap answers to its event.
 #[test]
 fn the_deploy_moves_live_only_after_the_smoke_test_the_bootstrap_passes() {
     let ci = ci();
@@ -837,9 +855,17 @@ fn the_deploy_moves_live_only_after_the_smoke_test_the_bootstrap_passes() {
         .find(|c| c.subcommand() == "deploy")
         .expect("cargo xtask deploy");
     assert_eq!(deploy.flag("--alias"), Some("live"));
-    let root = xtask::workspace::project_root();
-    let event = root.join(deploy.flag("--smoke-event").expect("--smoke-event"));
-    let expect = root.join(deploy.flag("--smoke-expect").expect("--smoke-expect"));
+    let functions = xtask::workspace::functions::discover().unwrap();
+    for f in &functions {
+        assert!(
+            f.metadata.smoke_event.is_some() && f.metadata.smoke_expect.is_some(),
+            "{} declares no smoke test: CI would move its alias untested",
+            f.package
+        );
+    }
+    let echo = xtask::dev::echo_function().unwrap();
+    let event = echo.dir.join(echo.metadata.smoke_event.as_ref().unwrap());
+    let expect = echo.dir.join(echo.metadata.smoke_expect.as_ref().unwrap());
     let expected: Value = serde_json::from_slice(&std::fs::read(&expect).unwrap()).unwrap();
 
     let out = run(xtask()
@@ -1398,13 +1424,13 @@ fn the_deploy_job_deploys_only_the_head_of_main() {
 }
 
 #[test]
-fn the_zip_hash_is_read_strictly() {
+fn the_zip_hashes_are_read_strictly() {
     let ci = ci();
     let test = &ci.doc["jobs"]["test"];
     let build = steps(test)
         .iter()
         .find(|s| s["id"] == "build")
-        .expect("the test job's step `build` sets the zip-sha256 output");
+        .expect("the test job's step `build` sets the sums-sha256 output");
     let script = build["run"].as_str().unwrap();
     assert!(
         Command::new("jq").arg("--version").output().is_ok(),
@@ -1420,29 +1446,46 @@ fn the_zip_hash_is_read_strictly() {
             "cargo",
             &format!("printf '%s\\n' '{json}'\nexit {status}"),
         );
-        run_step(script, dir.path(), &env)
+        let run = run_step(script, dir.path(), &env);
+        let sums = std::fs::read_to_string(dir.path().join("target/lambda/SHA256SUMS"));
+        (run, sums.unwrap_or_default())
     };
-    let hash = "ab".repeat(32);
+    let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+    let line = |package: &str, hash: &str| {
+        format!(r#"{{"package":"{package}","arch":"x86_64","zip":"z","zip_sha256":"{hash}"}}"#)
+    };
 
-    let run = with_build(&format!(r#"{{"zip":"z","zip_sha256":"{hash}"}}"#), 0);
+    let (run, sums) = with_build(
+        &format!("{}\n{}", line("echo-function", &a), line("alpha", &b)),
+        0,
+    );
     assert!(
         run.out.status.success(),
         "{}",
         common::text(&run.out.stderr)
     );
-    assert_eq!(run.outputs, format!("zip-sha256={hash}\n"));
+    assert_eq!(
+        sums,
+        format!("{a}  echo-function/x86_64/bootstrap.zip\n{b}  alpha/x86_64/bootstrap.zip\n")
+    );
+    let expected = xtask::util::digest::sha256_hex(sums.as_bytes());
+    assert_eq!(run.outputs, format!("sums-sha256={expected}\n"));
 
     for (json, status) in [
-        (r#"{"zip":"z"}"#.to_string(), 0),
-        (r#"{"zip":"z","zip_sha256":null}"#.to_string(), 0),
-        ("not json".to_string(), 0),
-        (format!(r#"{{"zip":"z","zip_sha256":"{hash}"}}"#), 1),
+        (
+            r#"{"package":"p","arch":"x86_64","zip":"z"}"#.to_string(),
+            0,
+        ),
+        (line("p", "null").replace("\"null\"", "null"), 0),
+        (line("p", "not-a-hash"), 0),
+        (format!("{}\nnot json", line("p", &a)), 0),
+        (line("p", &a), 1),
     ] {
-        let run = with_build(&json, status);
+        let (run, _) = with_build(&json, status);
         assert!(
-            !run.out.status.success() && !run.outputs.contains("zip-sha256="),
+            !run.out.status.success() && !run.outputs.contains("sums-sha256="),
             "a build printing {json} and exiting {status} must fail the step, not set \
-             zip-sha256: {}",
+             sums-sha256: {}",
             run.outputs
         );
     }

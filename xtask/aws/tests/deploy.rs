@@ -302,9 +302,15 @@ fn publish_gives_versions_and_alias_follows() {
         .deploy_zip("echo", zip.to_str().unwrap(), &["--publish", "--json"])
         .success();
     assert_eq!(first["version"], "1");
+    // The echo function's table declares its smoke test: the version is invoked.
     assert_eq!(
         operations(&first),
-        ["GetFunction", "UpdateFunctionCode", "PublishVersion"]
+        [
+            "GetFunction",
+            "UpdateFunctionCode",
+            "PublishVersion",
+            "Invoke"
+        ]
     );
 
     let second = second_zip(aws.dir.path());
@@ -325,6 +331,7 @@ fn publish_gives_versions_and_alias_follows() {
             "GetAlias",
             "UpdateFunctionCode",
             "PublishVersion",
+            "Invoke",
             "CreateAlias"
         ]
     );
@@ -376,7 +383,7 @@ fn publish_gives_versions_and_alias_follows() {
     assert_eq!(rerun["bytes_uploaded"], 0);
     assert_eq!(
         operations(&rerun),
-        ["GetFunction", "GetAlias", "PublishVersion"]
+        ["GetFunction", "GetAlias", "PublishVersion", "Invoke"]
     );
     assert!(!operations(&rerun).contains(&"UpdateFunctionCode".to_string()));
 }

@@ -91,11 +91,13 @@ fn block(prefix: &str) -> Block {
     found.into_iter().next().unwrap()
 }
 
-/// The shell a block runs in: `cargo xtask` is this run's xtask, AWS is moto (when given).
+/// The shell a block runs in: `cargo xtask` is this run's xtask, AWS is moto (when given),
+/// behind the tests' proxy, which answers Invoke by running the uploaded zip (moto would need
+/// Docker): the smoke tests of the examples run the real bootstrap.
 struct Shell {
     dir: tempfile::TempDir,
     root: PathBuf,
-    moto: Option<MotoServer>,
+    aws: Option<(common::proxy::Proxy, MotoServer)>,
 }
 
 impl Shell {
@@ -126,7 +128,7 @@ impl Shell {
         Shell {
             dir,
             root: root.to_path_buf(),
-            moto,
+            aws: moto.map(|moto| (common::proxy::Proxy::start(moto.addr), moto)),
         }
     }
 
@@ -151,8 +153,8 @@ impl Shell {
         isolate_aws_env(&mut cmd, self.dir.path());
         // As a user in eu-west-1 sees it; the requests go to moto.
         cmd.env("AWS_REGION", "eu-west-1");
-        if let Some(moto) = &self.moto {
-            cmd.env("AWS_ENDPOINT_URL", moto.endpoint());
+        if let Some((proxy, _)) = &self.aws {
+            cmd.env("AWS_ENDPOINT_URL", proxy.endpoint());
         }
         cmd
     }

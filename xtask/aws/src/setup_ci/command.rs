@@ -170,8 +170,9 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
             name: policy.clone(),
             outcome: Outcome::of(plan.policy, dry_run),
             detail: format!(
-                "on role {role}, allows {} on {arns} and their versions and aliases",
+                "on role {role}, allows {} on {arns} and {} versions and aliases",
                 actions.join(", "),
+                if functions.len() == 1 { "its" } else { "their" },
             ),
         },
     ];

@@ -456,7 +456,9 @@ fn an_update_lambda_is_still_applying_is_waited_out_not_collided_with() {
             "GetFunction",
             "GetFunction",
             "GetFunction",
-            "PublishVersion"
+            "PublishVersion",
+            // The echo function's smoke test, from its table.
+            "Invoke"
         ]
     );
 }

@@ -239,14 +239,19 @@ fn smoke_files_are_checked_before_any_request() {
         .status()
         .unwrap()
         .success());
-    let (event, _) = smoke_files();
+    let bad_expect = dir.join("expect.json");
+    std::fs::write(&bad_expect, "{not json").unwrap();
     let cases: [(&[&str], &str); 4] = [
         (
             &["--smoke-event", not_json.to_str().unwrap()],
             "is not JSON",
         ),
         (&["--smoke-event", fifo.to_str().unwrap()], "is a FIFO"),
-        (&["--smoke-expect", &event], "no event to send"),
+        // The function's table names the event; the flag's expected answer is read first.
+        (
+            &["--smoke-expect", bad_expect.to_str().unwrap()],
+            "is not JSON",
+        ),
         (
             &["--smoke-event", "/nonexistent/event.json"],
             "cannot be read",
