@@ -217,4 +217,66 @@ fn three_functions_build_in_one_go_and_deploy_together_one_failing_its_smoke_tes
         summary.contains("| alpha | created | 1 | live -> 1 | passed |"),
         "{summary}"
     );
+
+    // CI's role deploys exactly the workspace's functions; after `new`, a rerun of setup-ci
+    // updates the policy and nothing else.
+    let setup_ci = || {
+        let mut cmd = xtask_aws();
+        cmd.args([
+            "setup-ci",
+            "--repo",
+            "octo-org/team",
+            "--environment",
+            "production",
+        ])
+        .args(["--endpoint-url", &aws.moto.endpoint(), "--json"]); // straight at moto: the proxy logs the deploy's calls
+        isolate_aws_env(&mut cmd, aws.dir.path());
+        let out = run(&mut copy.in_copy(cmd));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let policy = || {
+        let iam = xtask_aws::dev::moto_clients::iam_client(&aws.moto.endpoint());
+        let got = moto::block_on(
+            iam.get_role_policy()
+                .role_name("echo-function-deploy")
+                .policy_name("deploy-echo-function")
+                .send(),
+        )
+        .unwrap();
+        let document = xtask::util::text::percent_decode(got.policy_document(), false);
+        let document: Value = serde_json::from_str(&document).unwrap();
+        document["Statement"][0]["Resource"].clone()
+    };
+    let arn = |name: &str| format!("arn:aws:lambda:us-east-1:123456789012:function:{name}");
+    let first = setup_ci();
+    let outcome = |report: &Value, item: &str| {
+        report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["item"] == item)
+            .map(|s| s["outcome"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(outcome(&first, "policy"), "created", "{first}");
+    let expected: Vec<String> = ["echo-function", "alpha", "beta"]
+        .iter()
+        .flat_map(|n| [arn(n), format!("{}:*", arn(n))])
+        .collect();
+    assert_eq!(policy(), json!(expected));
+    let variables = first["variables"].to_string();
+    assert!(
+        variables.contains("gh variable delete LAMBDA_FUNCTION_NAME"),
+        "{variables}"
+    );
+    let out = copy.xtask(&["new", "gamma"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rerun = setup_ci();
+    assert_eq!(
+        ["oidc-provider", "role", "policy"].map(|item| outcome(&rerun, item)),
+        ["unchanged", "unchanged", "updated"],
+        "{rerun}"
+    );
+    assert_eq!(policy()[6], json!(arn("gamma")));
 }
