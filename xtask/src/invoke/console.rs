@@ -42,6 +42,19 @@ impl Console {
         Ok(Console::Detached { stdout, stderr })
     }
 
+    /// This console with its stderr lines (status lines, REPORT lines, the function's logs)
+    /// told apart by `name`, for one of several functions served at once. Results on stdout
+    /// stay as they are.
+    pub(crate) fn labelled(&self, name: &str) -> Console {
+        match self {
+            Console::Detached { stdout, stderr } => Console::Detached {
+                stdout: stdout.clone(),
+                stderr: stderr.prefixed(&format!("[{name}] ")),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// A cargo-style status line on stderr.
     pub(crate) fn status(&self, verb: &str, message: impl std::fmt::Display) {
         match self {

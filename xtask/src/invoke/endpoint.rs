@@ -12,6 +12,7 @@ use super::function::VERSION;
 use super::http::{json_reply, read_capped, Reply};
 use super::ids::new_request_id;
 use super::invocation::{error_json, Invocation};
+use super::routes::Routes;
 use crate::lambda::{MAX_ASYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES};
 
 /// The Runtime Interface Emulator's endpoint, which AWS SDKs and curl can call.
@@ -135,6 +136,17 @@ impl ApiError {
         }
     }
 
+    /// Lambda's answer for a function that does not exist, naming those served here.
+    fn no_such_function(name: &str, served: &str) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            error_type: "ResourceNotFoundException",
+            fault: Some("User"),
+            message_key: "Message",
+            message: format!("Function not found: {name} (served here: {served})"),
+        }
+    }
+
     fn service(status: StatusCode, message: &str) -> ApiError {
         ApiError {
             status,
@@ -189,19 +201,38 @@ fn request_id_header(reply: &mut Reply, request_id: &str) {
 
 /// `/2015-03-31/functions/{name}/invocations`: any function name is accepted, as the
 /// emulator ignores it too.
+#[cfg(test)]
 fn is_invoke_path(path: &str) -> bool {
+    invoked_name(path).is_some()
+}
+
+/// NAME in `/2015-03-31/functions/NAME/invocations`.
+fn invoked_name(path: &str) -> Option<&str> {
     path.strip_prefix("/2015-03-31/functions/")
         .and_then(|rest| rest.strip_suffix("/invocations"))
-        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+        .filter(|name| !name.is_empty() && !name.contains('/'))
+}
+
+/// Where invocations go: each served function's queue, and which one a request is for.
+pub(super) struct Targets {
+    pub routes: Routes,
+    pub queues: Vec<mpsc::Sender<Job>>,
 }
 
 /// The invoke endpoint: checks the request as Lambda does, hands the event to the serve
 /// loop through `jobs`, and answers as the Invoke API answers.
-pub(super) async fn invocations_endpoint(req: Request<Incoming>, jobs: mpsc::Sender<Job>) -> Reply {
+pub(super) async fn invocations_endpoint(
+    req: Request<Incoming>,
+    targets: std::sync::Arc<Targets>,
+) -> Reply {
     let path = req.uri().path();
-    if !is_invoke_path(path) {
+    let Some(name) = invoked_name(path) else {
         return ApiError::not_found(path).reply();
-    }
+    };
+    let jobs = match targets.routes.invoke(name) {
+        Ok(index) => targets.queues[index].clone(),
+        Err(name) => return ApiError::no_such_function(&name, &targets.routes.list()).reply(),
+    };
     if req.method() != Method::POST {
         return json_reply(
             StatusCode::METHOD_NOT_ALLOWED,

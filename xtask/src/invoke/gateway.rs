@@ -11,7 +11,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
-use super::endpoint::{Answer, Job};
+use super::endpoint::{Answer, Job, Targets};
 use super::front_door::{self, Front, HttpResponse, Stamp};
 use super::http::{read_capped, Reply};
 use crate::lambda::MAX_PAYLOAD_BYTES;
@@ -29,12 +29,17 @@ pub(super) fn is_lambda_api(path: &str) -> bool {
 /// Turns one HTTP request into an invocation and its answer into the HTTP response.
 pub(super) async fn front_door_endpoint(
     req: Request<Incoming>,
-    jobs: mpsc::Sender<Job>,
+    targets: std::sync::Arc<Targets>,
     front: Front,
     port: u16,
 ) -> Reply {
     let stamp = Stamp::now();
     let (parts, body) = req.into_parts();
+    // Several functions: the first path segment names one (API Gateway's answer otherwise).
+    let Some((index, path)) = targets.routes.front(parts.uri.path()) else {
+        return plain(404, r#"{"message":"Not Found"}"#);
+    };
+    let jobs: mpsc::Sender<Job> = targets.queues[index].clone();
     let body = match read_capped(body, MAX_BODY_BYTES).await {
         Ok(Ok(body)) => body,
         Ok(Err(_)) => return plain(413, r#"{"message":"Request Too Long"}"#),
@@ -42,7 +47,7 @@ pub(super) async fn front_door_endpoint(
     };
     let request = front_door::Request {
         method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
+        path,
         query: parts.uri.query().map(str::to_string),
         protocol: "HTTP/1.1".into(),
         // Names in lower case, as hyper parsed them: the client's spelling is not ours to

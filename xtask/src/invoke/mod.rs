@@ -36,6 +36,7 @@ mod listen;
 mod logs;
 mod outlet;
 mod output;
+mod routes;
 mod runtime_api;
 mod sandbox;
 mod serve;
@@ -54,7 +55,7 @@ pub(crate) use front_door::Front;
 pub(crate) use function::{find_qemu_aarch64, Function, Settings, StaticCheck};
 pub(crate) use invocation::{Invocation, InvocationOutcome};
 pub(crate) use sandbox::Sandbox;
-pub(crate) use serve::serve;
+pub(crate) use serve::{serve, Served};
 
 use crate::build;
 use crate::lambda::settings::{MEMORY_MB, TIMEOUT_S};
@@ -187,6 +188,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         events::read_events(&args)?
     };
+    let check = if args.allow_dynamic {
+        StaticCheck::Skip
+    } else {
+        StaticCheck::Require
+    };
+    if args.serve && args.package.package.is_none() && args.zip.is_none() {
+        let all = crate::workspace::Packages::default().all()?;
+        if all.len() > 1 {
+            if args.function_name.is_some() {
+                anyhow::bail!(
+                    "--function-name names one function, and --serve serves every function of \
+                     the workspace here: pass -p NAME to serve one"
+                );
+            }
+            return serve_all(&args, all, check);
+        }
+    }
     let selected = args.package.one("invoke runs")?;
     let name = function_name(args.function_name.as_deref(), &selected)?;
     let arch = selected.arch(args.arch);
@@ -198,19 +216,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &zip,
         arch,
         args.limits.settings(&selected, &name)?,
-        if args.allow_dynamic {
-            StaticCheck::Skip
-        } else {
-            StaticCheck::Require
-        },
+        check,
     )?);
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         if args.serve {
             // The sender is kept (and dropped) here: the function never changes.
             let (_keep, functions) = tokio::sync::watch::channel(function.clone());
-            serve::serve(
+            let served = vec![serve::Served {
+                lambda_name: name.clone(),
+                package: selected.package.clone(),
                 functions,
+            }];
+            serve::serve(
+                served,
                 args.port,
                 args.http,
                 args.json,
@@ -223,6 +242,56 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     drop(runtime);
     drop(function);
+    result
+}
+
+/// `--serve` for every function of the workspace: built in one go, each started as Lambda
+/// would start it (its declared memory, timeout and environment), each in its own sandbox.
+fn serve_all(args: &Args, all: Vec<FunctionCrate>, check: StaticCheck) -> Result<ExitCode> {
+    let planned: Vec<(FunctionCrate, Arch)> = all
+        .into_iter()
+        .map(|f| {
+            let arch = f.arch(args.arch);
+            (f, arch)
+        })
+        .collect();
+    // Every table is checked before the build.
+    let settings = planned
+        .iter()
+        .map(|(f, _)| args.limits.settings(f, &f.lambda_name()))
+        .collect::<Result<Vec<_>>>()?;
+    let built = build::build_all(&planned)?;
+    let mut functions = Vec::new();
+    for (((f, arch), settings), artifact) in planned.iter().zip(settings).zip(&built) {
+        functions.push((
+            f,
+            std::sync::Arc::new(Function::prepare(&artifact.zip, *arch, settings, check)?),
+        ));
+    }
+    let runtime = current_thread("the local Runtime API")?;
+    let result = runtime.block_on(async {
+        let mut keep = Vec::new();
+        let mut served = Vec::new();
+        for (f, function) in &functions {
+            let (sender, receiver) = tokio::sync::watch::channel(function.clone());
+            keep.push(sender);
+            served.push(serve::Served {
+                lambda_name: f.lambda_name(),
+                package: f.package.clone(),
+                functions: receiver,
+            });
+        }
+        serve::serve(
+            served,
+            args.port,
+            args.http,
+            args.json,
+            &Console::detached()?,
+        )
+        .await
+    });
+    drop(runtime);
+    drop(functions);
     result
 }
 

@@ -37,6 +37,9 @@ const MAX_LINE_BYTES: usize = 64 << 10;
 /// A handle to one output stream and its writer thread; clones write to the same stream.
 pub struct Outlet {
     shared: Arc<Shared>,
+    /// Put before every line this handle queues (`[alpha] ` when several functions share
+    /// one stream).
+    prefix: Option<Arc<[u8]>>,
 }
 
 struct Shared {
@@ -127,12 +130,25 @@ impl Outlet {
         std::thread::Builder::new()
             .name(format!("{name} writer"))
             .spawn(move || writer.write_queued(file))?;
-        Ok(Outlet { shared })
+        Ok(Outlet {
+            shared,
+            prefix: None,
+        })
+    }
+
+    /// Another handle on the same stream whose lines start with `prefix`.
+    pub fn prefixed(&self, prefix: &str) -> Outlet {
+        let mut outlet = self.clone();
+        outlet.prefix = Some(prefix.as_bytes().into());
+        outlet
     }
 
     /// Queues `line` (a newline is added if it has none); never waits.
     pub fn line(&self, line: impl Into<Vec<u8>>) {
         let mut line = line.into();
+        if let Some(prefix) = &self.prefix {
+            line.splice(0..0, prefix.iter().copied());
+        }
         if line.last() != Some(&b'\n') {
             line.push(b'\n');
         }
@@ -180,6 +196,7 @@ impl Clone for Outlet {
         self.shared.lock().handles += 1;
         Outlet {
             shared: self.shared.clone(),
+            prefix: self.prefix.clone(),
         }
     }
 }

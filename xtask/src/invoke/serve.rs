@@ -10,12 +10,13 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::console::Console;
-use super::endpoint::{invocations_endpoint, Answer, Job, RIE_INVOKE_PATH};
+use super::endpoint::{invocations_endpoint, Answer, Job, Targets, RIE_INVOKE_PATH};
 use super::front_door::Front;
 use super::function::Function;
 use super::gateway::{front_door_endpoint, is_lambda_api};
 use super::http::{accept_loop, Stop};
 use super::listen::bind_localhost;
+use super::routes::Routes;
 use super::sandbox::{warm, Sandbox};
 use super::shutdown_signal;
 
@@ -45,35 +46,71 @@ const ANSWER_GRACE: Duration = Duration::from_secs(2);
 /// A new one replaces the running process between invocations, never during one.
 pub(crate) type Functions = watch::Receiver<Arc<Function>>;
 
-/// Serves the Runtime Interface Emulator's invoke endpoint until a signal stops us.
+/// One function of those served: its names (to route requests to it) and its builds.
+pub(crate) struct Served {
+    pub lambda_name: String,
+    pub package: String,
+    pub functions: Functions,
+}
+
+/// Serves the Runtime Interface Emulator's invoke endpoint until a signal stops us: each
+/// function in its own sandbox, one event at a time, as Lambda gives each its own
+/// execution environment.
 pub(crate) async fn serve(
-    mut functions: Functions,
+    served: Vec<Served>,
     port: u16,
     front: Front,
     json: bool,
     console: &Console,
 ) -> Result<ExitCode> {
     let loopback = bind_localhost(port).await?;
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     let url = format!("http://127.0.0.1:{}{RIE_INVOKE_PATH}", loopback.port);
     let addresses: Vec<String> = loopback
         .addresses()
         .iter()
         .map(ToString::to_string)
         .collect();
-    console.status(
-        "Listening",
-        format!("{url} (localhost: {})", addresses.join(" and ")),
+    let routes = Routes::new(
+        served
+            .iter()
+            .map(|s| (s.lambda_name.clone(), s.package.clone()))
+            .collect(),
     );
-    console.status(
-        "Serving",
-        format!(
-            "any other path as {} at http://127.0.0.1:{}/ (--http)",
-            front.describe(),
-            loopback.port
-        ),
-    );
+    if served.len() == 1 {
+        console.status(
+            "Listening",
+            format!("{url} (localhost: {})", addresses.join(" and ")),
+        );
+        console.status(
+            "Serving",
+            format!(
+                "any other path as {} at http://127.0.0.1:{}/ (--http)",
+                front.describe(),
+                loopback.port
+            ),
+        );
+    } else {
+        console.status(
+            "Listening",
+            format!(
+                "http://127.0.0.1:{}/2015-03-31/functions/NAME/invocations for NAME in {} \
+                 (localhost: {})",
+                loopback.port,
+                routes.list(),
+                addresses.join(" and ")
+            ),
+        );
+        for name in routes.lambda_names() {
+            console.status(
+                "Serving",
+                format!(
+                    "http://127.0.0.1:{}/{name}/… as {} in front of {name} (--http)",
+                    loopback.port,
+                    front.describe()
+                ),
+            );
+        }
+    }
     if let Some(err) = &loopback.no_ipv6 {
         console.status(
             "Note",
@@ -86,31 +123,82 @@ pub(crate) async fn serve(
     if json {
         console.result_line(&address_line(&url, loopback.port, &addresses))?;
     }
-    let (jobs, mut queue) = mpsc::channel::<Job>(64);
+    let mut queues = Vec::new();
+    let mut receivers = Vec::new();
+    for _ in &served {
+        let (jobs, queue) = mpsc::channel::<Job>(64);
+        queues.push(jobs);
+        receivers.push(queue);
+    }
+    let targets = Arc::new(Targets { routes, queues });
     let port = loopback.port;
     let (stop_serving, stop) = Stop::switch();
     let mut acceptors = tokio::task::JoinSet::new();
     for listener in loopback.listeners {
-        let jobs = jobs.clone();
+        let targets = targets.clone();
         acceptors.spawn(accept_loop(
             listener,
             move |req| {
-                let jobs = jobs.clone();
+                let targets = targets.clone();
                 async move {
                     if is_lambda_api(req.uri().path()) {
-                        invocations_endpoint(req, jobs).await
+                        invocations_endpoint(req, targets).await
                     } else {
-                        front_door_endpoint(req, jobs, front, port).await
+                        front_door_endpoint(req, targets, front, port).await
                     }
                 }
             },
             stop.clone(),
         ));
     }
-    drop(jobs);
-    // Lambda gives one environment one event at a time: jobs are served in arrival order.
+    // Only the acceptors hold the senders: once they stop, each queue ends.
+    drop(targets);
+    // One signal stops every function's loop.
+    let (signalled, stopping) = watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    let several = served.len() > 1;
+    let loops = served.into_iter().zip(receivers).map(|(one, queue)| {
+        let console = match several {
+            true => console.labelled(&one.lambda_name),
+            false => console.clone(),
+        };
+        let stopping = stopping.clone();
+        async move { serve_one(one.functions, queue, json, &console, stopping).await }
+    });
+    let results = futures_util::future::join_all(loops).await;
+    signal.abort();
+    console.status("Stopped", "on signal");
+    let _ = stop_serving.send(true);
+    let finished = async { while acceptors.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(ANSWER_GRACE, finished).await;
+    acceptors.abort_all();
+    console.flush();
+    results.into_iter().collect::<Result<Vec<()>>>()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One function's loop: its jobs in arrival order, in its sandbox, until `stopping`.
+async fn serve_one(
+    mut functions: Functions,
+    mut queue: mpsc::Receiver<Job>,
+    json: bool,
+    console: &Console,
+    mut stopping: watch::Receiver<bool>,
+) -> Result<()> {
     let mut sandbox: Option<Sandbox> = None;
     let mut function = functions.borrow_and_update().clone();
+    let stop = async move {
+        while !*stopping.borrow_and_update() {
+            if stopping.changed().await.is_err() {
+                // The signal task is gone without a signal: serve on.
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::pin!(stop);
     let interrupted = loop {
         let job = tokio::select! {
             Some(job) = queue.recv() => job,
@@ -122,7 +210,7 @@ pub(crate) async fn serve(
                 }
                 continue;
             }
-            () = &mut shutdown => break None,
+            () = &mut stop => break None,
         };
         let env = match warm(&mut sandbox, &function, console).await {
             Ok(env) => env,
@@ -134,12 +222,11 @@ pub(crate) async fn serve(
         };
         let invocation = tokio::select! {
             invocation = env.invoke_as(job.request_id.clone(), job.event.clone()) => invocation,
-            () = &mut shutdown => break Some(job),
+            () = &mut stop => break Some(job),
         };
         console.invocation(&invocation, function.settings.memory_mb, json, false)?;
         job.answer(Answer::Invoked(invocation, function.settings.memory_mb));
     };
-    console.status("Stopped", "on signal");
     // Whoever is still waiting is told why there is no answer; an Event nobody waits for
     // is dropped (Lambda would keep it queued).
     queue.close();
@@ -159,15 +246,10 @@ pub(crate) async fn serve(
             format!("{dropped_events} queued Event invocation(s) that had not run"),
         );
     }
-    let _ = stop_serving.send(true);
-    let finished = async { while acceptors.join_next().await.is_some() {} };
-    let _ = tokio::time::timeout(ANSWER_GRACE, finished).await;
-    acceptors.abort_all();
     if let Some(env) = sandbox {
         env.stop().await;
     }
-    console.flush();
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[cfg(test)]

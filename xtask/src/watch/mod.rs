@@ -69,8 +69,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let rebuilds = tokio::spawn(reload::rebuild_on_change(
             builder, changes, publish, watched, built_from,
         ));
-        let result = serve(
+        let served = vec![crate::invoke::Served {
+            lambda_name: function.lambda_name(),
+            package: function.package.clone(),
             functions,
+        }];
+        let result = serve(
+            served,
             args.port,
             args.http,
             args.json,

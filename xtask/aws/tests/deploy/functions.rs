@@ -133,6 +133,8 @@ fn three_functions_build_in_one_go_and_deploy_together_one_failing_its_smoke_tes
         assert_eq!(answer["memorySizeMb"], memory, "{name}");
     }
 
+    serve_all_three(&copy);
+
     // -p picks; a command that runs one function asks for -p when there are several.
     let out = copy.xtask(&["build", "-p", "beta", "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -279,4 +281,120 @@ fn three_functions_build_in_one_go_and_deploy_together_one_failing_its_smoke_tes
         "{rerun}"
     );
     assert_eq!(policy()[6], json!(arn("gamma")));
+}
+
+/// `invoke --serve` serves every function at once: boto3 invokes each by name (or by ARN),
+/// an unknown name (the RIE's `function` too) gets the Invoke API's ResourceNotFoundException,
+/// and the front door routes `/NAME/…` to NAME with the rest of the path.
+fn serve_all_three(copy: &Copy) {
+    use std::io::BufRead;
+    let mut cmd = Command::new(common::invoke::xtask_binary());
+    cmd.args(["invoke", "--serve", "--port", "0", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut server = copy.in_copy(cmd).spawn().unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let stderr = server.stderr.take().unwrap();
+    let server = Stop(server);
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let port = serde_json::from_str::<Value>(&first)
+        .unwrap_or_else(|e| panic!("the address line ({e}): {first:?}"))["port"]
+        .as_u64()
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let boto3 = |function: &str, payload: &str| -> Value {
+        let program = format!(
+            "import json, boto3, botocore.config, botocore.exceptions\n\
+             lam = boto3.client('lambda', endpoint_url='http://127.0.0.1:{port}', \
+             config=botocore.config.Config(retries={{'total_max_attempts': 1}}))\n\
+             try:\n    \
+                 r = lam.invoke(FunctionName={function:?}, Payload={payload:?})\n    \
+                 out = {{'status': r['StatusCode'], 'payload': json.loads(r['Payload'].read())}}\n\
+             except botocore.exceptions.ClientError as e:\n    \
+                 out = {{'status': e.response['ResponseMetadata']['HTTPStatusCode'], \
+                 'code': e.response['Error']['Code'], 'message': e.response['Error']['Message']}}\n\
+             print(json.dumps(out))\n"
+        );
+        let out = run(Command::new(xtask::dev::tools::venv().join("bin/python"))
+            .args(["-c", &program])
+            .env("HOME", home.path())
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", home.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.path().join("credentials"),
+            )
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let alpha = boto3("alpha", r#"{"n": 1}"#);
+    assert_eq!(alpha["status"], 200, "{alpha}");
+    assert_eq!(
+        alpha["payload"],
+        json!({"function": "alpha", "event": {"n": 1}})
+    );
+    let beta = boto3(
+        "arn:aws:lambda:us-east-1:123456789012:function:beta",
+        r#"{"rawPath": "/hello", "queryStringParameters": {"name": "b"}, "requestContext": {"http": {"method": "GET"}}}"#,
+    );
+    assert_eq!(beta["payload"]["body"], r#"{"hello":"b"}"#, "{beta}");
+    let echo = boto3("echo-function", r#"{"ping": true}"#);
+    assert_eq!(echo["payload"]["statusCode"], 200, "{echo}");
+    for unknown in ["gamma", "function"] {
+        let missing = boto3(unknown, "{}");
+        assert_eq!(
+            (&missing["status"], &missing["code"]),
+            (&json!(404), &json!("ResourceNotFoundException")),
+            "{missing}"
+        );
+        assert!(
+            missing["message"]
+                .as_str()
+                .unwrap()
+                .contains("echo-function, alpha, beta"),
+            "{missing}"
+        );
+    }
+    let get = |path: &str| {
+        let request = hyper::Request::get(path)
+            .header("host", format!("127.0.0.1:{port}"))
+            .body(http_body_util::Full::new(hyper::body::Bytes::new()))
+            .unwrap();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port as u16));
+        xtask::dev::http_client::send_blocking(addr, request).unwrap()
+    };
+    let hello = get("/beta/hello?name=ada");
+    assert_eq!(hello.status(), 200);
+    assert_eq!(hello.body().as_ref(), br#"{"hello":"ada"}"#);
+    assert_eq!(get("/hello").status(), 404);
+    // Ctrl-C: every function's sandbox stops, what is queued is written, the server exits.
+    let mut server = server;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+    // Each function's lines on stderr carry its name.
+    let mut lines = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut lines);
+    for name in ["alpha", "beta", "echo-function"] {
+        assert!(
+            lines.contains(&format!("[{name}] REPORT RequestId")),
+            "{lines}"
+        );
+    }
 }
