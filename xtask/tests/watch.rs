@@ -1,6 +1,7 @@
-//! `watch` on a copy of the workspace, with real edits of the function's source: a change is
-//! served after a rebuild, a broken edit leaves the last good build serving and shows the
-//! compiler's error, a fix is served again, and Ctrl-C leaves no process and no temp dir.
+//! `watch` on a copy of the workspace with a second function (made by `cargo xtask new`),
+//! with real edits of the echo function's source: a change is served after a rebuild of that
+//! function alone, a broken edit leaves the last good build serving and shows the compiler's
+//! error, a fix is served again, and Ctrl-C leaves no process and no temp dir.
 
 mod common;
 
@@ -29,11 +30,15 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, text))
 }
 
+/// The echo function's `/hello` through the front door, which routes by the first segment
+/// when several functions are served.
+const ECHO_HELLO: &str = "/echo-function/hello";
+
 /// Polls until the answer's status is `want`, for at most `limit`.
 fn wait_for_status(port: u16, want: u16, limit: Duration, log: &Mutex<String>) -> String {
     let deadline = Instant::now() + limit;
     loop {
-        if let Some((status, text)) = get(port, "/hello") {
+        if let Some((status, text)) = get(port, ECHO_HELLO) {
             if status == want {
                 return text;
             }
@@ -83,6 +88,17 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
     }
     let tmp = parent.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
+    let in_copy = |cmd: &mut std::process::Command| {
+        cmd.current_dir(&copy)
+            .env_remove("XTASK_PROJECT_ROOT")
+            .env("CARGO_MANIFEST_DIR", copy.join("xtask"))
+            .env("CARGO_TARGET_DIR", copy.join("target"));
+    };
+    let mut new = xtask();
+    new.args(["new", "alpha", "--http"]);
+    in_copy(&mut new);
+    let made = run(&mut new);
+    assert!(made.status.success(), "{}", text(&made.stderr));
     let mut child = Watching(
         xtask()
             .args(["watch", "--port", "0", "--json"])
@@ -133,6 +149,9 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
 
     let first = wait_for_status(port, 200, Duration::from_secs(30), &stderr_text);
     assert!(first.contains("\"path\": \"/hello\""), "{first}");
+    // The other function answers at its own prefix.
+    let alpha = get(port, "/alpha/hello?name=z").unwrap();
+    assert!(alpha.1.ends_with(r#"{"hello":"z"}"#), "{}", alpha.1);
 
     let lib = copy.join("function/src/lib.rs");
     set_status_code(&lib, "203");
@@ -150,12 +169,22 @@ fn edits_are_served_broken_edits_are_not_and_ctrl_c_leaves_nothing() {
         stderr_text.lock().unwrap().contains("error"),
         "the compiler's error is shown"
     );
-    assert_eq!(get(port, "/hello").unwrap().0, 203);
+    assert_eq!(get(port, ECHO_HELLO).unwrap().0, 203);
 
     // Fixed: served again.
     std::fs::write(&lib, &good).unwrap();
     set_status_code(&lib, "204");
     wait_for_status(port, 204, Duration::from_secs(600), &stderr_text);
+
+    // Only the edited function was rebuilt and reloaded; the other kept its process.
+    let log = stderr_text.lock().unwrap().clone();
+    assert!(
+        log.contains("Reloaded echo-function: the next invocation"),
+        "{log}"
+    );
+    assert!(!log.contains("alpha: "), "alpha was rebuilt: {log}");
+    let alpha = get(port, "/alpha/hello?name=z").unwrap();
+    assert!(alpha.1.ends_with(r#"{"hello":"z"}"#), "{}", alpha.1);
 
     // Ctrl-C: the server stops, with its bootstraps and its private directories.
     let ok = std::process::Command::new("kill")

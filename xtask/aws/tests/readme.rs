@@ -343,7 +343,10 @@ fn example(prefix: &str) {
     // about the test run, not what a user sees.
     let printed: Vec<String> = printed
         .into_iter()
-        .filter(|l| !l.trim_start().starts_with("Blocking waiting for file lock on "))
+        .filter(|l| {
+            !l.trim_start()
+                .starts_with("Blocking waiting for file lock on ")
+        })
         .collect();
     if let Err(why) = check(&block.shown, &printed) {
         panic!(

@@ -49,31 +49,53 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let function = args.package.one("watch serves")?;
-    let builder = reload::Builder {
-        arch: function.arch(args.arch),
-        release: args.release,
-        settings: args.limits.settings(&function, &function.lambda_name())?,
-        function: function.clone(),
+    // `-p`: that function; else every function of the workspace, each served as `invoke
+    // --serve` serves several.
+    let functions = match &args.package.package {
+        Some(_) => vec![args.package.one("watch serves")?],
+        None => crate::workspace::Packages::default().all()?,
     };
-    let watched = sources::watched(&function, &crate::workspace::project_root());
-    // Taken before the first build, so an edit made during it is built next.
-    let built_from = sources::fingerprint(&watched);
-    // The first build must succeed: there is nothing to serve before it.
-    let first = builder.build()?;
+    let several = functions.len() > 1;
+    let root = crate::workspace::project_root();
+    let mut watched = Vec::new();
+    for function in functions {
+        let builder = reload::Builder {
+            arch: function.arch(args.arch),
+            release: args.release,
+            settings: args.limits.settings(&function, &function.lambda_name())?,
+            label: several.then(|| function.lambda_name()),
+            function,
+        };
+        let paths = sources::watched(&builder.function, &root);
+        watched.push((builder, paths));
+    }
+    // Each fingerprint is taken before the first builds, so an edit made during them is
+    // built next. The first builds must succeed: there is nothing to serve before them.
+    let mut first = Vec::new();
+    for (builder, paths) in &watched {
+        let built_from = sources::fingerprint(paths);
+        first.push((builder.build()?, built_from));
+    }
     let runtime = current_thread("the watch loop")?;
     runtime.block_on(async {
-        let (publish, functions) = watch::channel(Arc::new(first));
-        let (changes_tx, changes) = mpsc::unbounded_channel();
-        let _sources = sources::Sources::watch(&function, changes_tx)?;
-        let rebuilds = tokio::spawn(reload::rebuild_on_change(
-            builder, changes, publish, watched, built_from,
-        ));
-        let served = vec![crate::invoke::Served {
-            lambda_name: function.lambda_name(),
-            package: function.package.clone(),
-            functions,
-        }];
+        let mut served = Vec::new();
+        let mut rebuilds = Vec::new();
+        let mut keep = Vec::new();
+        for ((builder, paths), (built, built_from)) in watched.into_iter().zip(first) {
+            let (publish, functions) = watch::channel(Arc::new(built));
+            let (changes_tx, changes) = mpsc::unbounded_channel();
+            // A change reloads only the functions whose sources (their own, or a workspace
+            // crate they depend on) it touched.
+            keep.push(sources::Sources::watch(&builder.function, changes_tx)?);
+            served.push(crate::invoke::Served {
+                lambda_name: builder.function.lambda_name(),
+                package: builder.function.package.clone(),
+                functions,
+            });
+            rebuilds.push(tokio::spawn(reload::rebuild_on_change(
+                builder, changes, publish, paths, built_from,
+            )));
+        }
         let result = serve(
             served,
             args.port,
@@ -82,8 +104,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             &Console::detached()?,
         )
         .await;
-        rebuilds.abort();
-        let _ = rebuilds.await;
+        for rebuild in rebuilds {
+            rebuild.abort();
+            let _ = rebuild.await;
+        }
+        drop(keep);
         result
     })
 }

@@ -21,6 +21,18 @@ pub(super) struct Builder {
     pub release: bool,
     pub settings: Settings,
     pub function: FunctionCrate,
+    /// Its name in status lines, when several functions are watched.
+    pub label: Option<String>,
+}
+
+impl Builder {
+    /// `message`, naming the function when several are watched.
+    fn named(&self, message: &str) -> String {
+        match &self.label {
+            Some(name) => format!("{name}: {message}"),
+            None => message.to_string(),
+        }
+    }
 }
 
 impl Builder {
@@ -72,18 +84,21 @@ pub(super) async fn rebuild_on_change(
         paths.sort();
         paths.dedup();
         let shown: Vec<String> = paths.iter().take(3).map(|p| rel(p)).collect();
-        status("Changed", shown.join(", "));
-        let builder = builder.clone();
-        match tokio::task::spawn_blocking(move || builder.build()).await {
+        status("Changed", builder.named(&shown.join(", ")));
+        let building = builder.clone();
+        match tokio::task::spawn_blocking(move || building.build()).await {
             Ok(Ok(function)) => {
-                status("Reloaded", "the next invocation runs the new build");
+                status(
+                    "Reloaded",
+                    builder.named("the next invocation runs the new build"),
+                );
                 let _ = publish.send(Arc::new(function));
             }
             Ok(Err(err)) => {
                 error(format!("{err:#}"));
                 status(
                     "Serving",
-                    "the last good build; fix the error and save again",
+                    builder.named("the last good build; fix the error and save again"),
                 );
             }
             Err(_) => return,

@@ -19,6 +19,9 @@ pub struct FunctionCrate {
     pub dir: PathBuf,
     /// Its `[package.metadata.lambda]` over the workspace's defaults.
     pub metadata: LambdaMetadata,
+    /// The folders of the workspace's crates it depends on, directly or not (path
+    /// dependencies): a change there changes it too.
+    pub path_deps: Vec<PathBuf>,
 }
 
 impl FunctionCrate {
@@ -26,9 +29,13 @@ impl FunctionCrate {
         self.dir.join("Cargo.toml")
     }
 
-    /// Its sources and manifest, the files whose change means a rebuild.
+    /// Its sources and manifest, and those of the crates it depends on in the workspace:
+    /// the files whose change means a rebuild.
     pub fn sources(&self) -> Vec<PathBuf> {
-        vec![self.dir.join("src"), self.manifest()]
+        std::iter::once(&self.dir)
+            .chain(&self.path_deps)
+            .flat_map(|dir| [dir.join("src"), dir.join("Cargo.toml")])
+            .collect()
     }
 
     /// The Lambda function's name: `function-name`, else the package's.
@@ -173,10 +180,12 @@ pub fn from_metadata(v: &Value) -> Result<Vec<FunctionCrate>> {
         let own = metadata::from_json(table).with_context(|| metadata::invalid_table(&manifest))?;
         let bins = bins(package);
         let bin = choose_bin(name, &bins, own.bin.as_deref())?;
+        let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
         let function = FunctionCrate {
             package: name.to_string(),
             bin,
-            dir: manifest.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            path_deps: path_deps(v, &dir),
+            dir,
             metadata: own.over(&defaults),
         };
         crate::lambda::names::parse_function(function.function_name()).with_context(|| {
@@ -212,6 +221,34 @@ pub fn from_metadata(v: &Value) -> Result<Vec<FunctionCrate>> {
         all_bins.push(bins);
     }
     Ok(functions)
+}
+
+/// The folders of the path dependencies of the package in `dir`, and of theirs, in the order
+/// met (cargo metadata lists each member's dependencies with their `path`).
+fn path_deps(v: &Value, dir: &Path) -> Vec<PathBuf> {
+    let direct = |dir: &Path| -> Vec<PathBuf> {
+        v["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| {
+                Path::new(p["manifest_path"].as_str().unwrap_or_default()).parent() == Some(dir)
+            })
+            .and_then(|p| p["dependencies"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["path"].as_str().map(PathBuf::from))
+            .collect()
+    };
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut stack = direct(dir);
+    while let Some(next) = stack.pop() {
+        if next != dir && !found.contains(&next) {
+            stack.extend(direct(&next));
+            found.push(next);
+        }
+    }
+    found
 }
 
 /// The binary Lambda starts: the one named by `bin`, else the package's only one.
@@ -263,8 +300,8 @@ impl Packages {
 /// `-p/--package` of the commands that act on one function.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Package {
-    /// The function to act on, by package or Lambda function name
-    /// [default: the workspace's only function].
+    /// The function to act on, by package or Lambda function name [default: the workspace's
+    /// only function; `invoke --serve` and `watch` serve every function].
     #[arg(short = 'p', long = "package", value_name = "NAME")]
     pub package: Option<String>,
 }
@@ -434,6 +471,7 @@ mod tests {
             package: "f".into(),
             bin: "f".into(),
             dir: "/w/f".into(),
+            path_deps: Vec::new(),
             metadata: LambdaMetadata {
                 function_name: Some("  ".into()),
                 arch: Some(Arch::Arm64),
@@ -449,6 +487,23 @@ mod tests {
         function.metadata.function_name =
             Some("arn:aws:lambda:eu-west-1:123456789012:function:orders".into());
         assert_eq!(function.lambda_name(), "orders");
+    }
+
+    #[test]
+    fn a_function_s_sources_include_the_workspace_crates_it_depends_on() {
+        let mut alpha = package("alpha", &["alpha"], json!({}));
+        alpha["dependencies"] = json!([{"name": "shared", "path": "/w/shared"}, {"name": "serde"}]);
+        let mut shared = package("shared", &[], Value::Null);
+        shared["dependencies"] = json!([{"name": "core-lib", "path": "/w/core-lib"}]);
+        let core = package("core-lib", &[], Value::Null);
+        let found = from_metadata(&workspace(Value::Null, vec![alpha, shared, core])).unwrap();
+        assert_eq!(
+            found[0].path_deps,
+            [PathBuf::from("/w/shared"), PathBuf::from("/w/core-lib")]
+        );
+        assert!(found[0]
+            .sources()
+            .contains(&PathBuf::from("/w/core-lib/src")));
     }
 
     #[test]
