@@ -503,3 +503,23 @@ fn example_events_reach_the_function() {
         assert!(!text(&out.stderr).contains("panicked"));
     }
 }
+
+/// `--function-name` is held to the rule deploy uses, before anything is built or run; the
+/// table's settings to Lambda's bounds.
+#[test]
+fn names_lambda_refuses_are_refused_before_anything_runs() {
+    for name in ["a\nb", &"f".repeat(200), "a b", "echo:live:x"] {
+        let out = run(xtask().args(["invoke", "--function-name", name, "{}"]));
+        assert_eq!(out.status.code(), Some(1), "{name:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("error:"), "{name:?}: {stderr}");
+        assert!(!stderr.contains("Starting"), "{name:?} ran: {stderr}");
+    }
+    let out = run(xtask().args(["invoke", "-p", "nope", "{}"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no function `nope` in this workspace"),
+        "{}",
+        text(&out.stderr)
+    );
+}
