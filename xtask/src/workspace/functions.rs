@@ -203,14 +203,16 @@ pub fn from_metadata(v: &Value) -> Result<Vec<FunctionCrate>> {
                     &other.bin
                 };
                 bail!(
-                    "{} and {} both have a binary named `{shared}`, and cargo builds both to                      one path when they are built together: rename one's [[bin]]",
+                    "{} and {} both have a binary named `{shared}`, and cargo builds both to \
+                     one path when they are built together: rename one's [[bin]]",
                     other.package,
                     function.package,
                 );
             }
             if other.lambda_name() == function.lambda_name() {
                 bail!(
-                    "{} and {} are both the Lambda function `{}`: give one another                      `function-name`",
+                    "{} and {} are both the Lambda function `{}`: give one another \
+                     `function-name`",
                     other.package,
                     function.package,
                     function.lambda_name()
@@ -565,7 +567,10 @@ mod tests {
                 package("b", &["b"], json!({})),
             ],
         ));
-        assert!(e.contains("a and b both have a binary named `b`"), "{e}");
+        assert!(
+            e.contains("a and b both have a binary named `b`, and cargo builds both to one path"),
+            "{e}"
+        );
         // One function named by its ARN, another by the same name.
         let e = err(workspace(
             Value::Null,
