@@ -27,10 +27,9 @@ impl Routes {
         let name = parse_function(&decoded)
             .map(|f| f.name)
             .unwrap_or(decoded.clone());
-        self.names
-            .iter()
-            .position(|(lambda, package)| *lambda == name || *package == name)
-            .ok_or(decoded)
+        // A Lambda name is what the Invoke API names; a package's name only when no function
+        // is called that.
+        self.position(&name).ok_or(decoded)
     }
 
     /// The function a front-door path is for, and the path it sees.
@@ -43,11 +42,15 @@ impl Routes {
             Some((first, after)) => (first, format!("/{after}")),
             None => (rest, "/".to_string()),
         };
-        let index = self
-            .names
-            .iter()
-            .position(|(lambda, package)| lambda == first || package == first)?;
-        Some((index, after))
+        Some((self.position(first)?, after))
+    }
+
+    /// The function called `name`, else the one whose package is.
+    fn position(&self, name: &str) -> Option<usize> {
+        let by = |pick: fn(&(String, String)) -> &String| {
+            self.names.iter().position(|n| pick(n) == name)
+        };
+        by(|(lambda, _)| lambda).or_else(|| by(|(_, package)| package))
     }
 
     /// `NAME (package)` of each, for messages.
@@ -101,6 +104,19 @@ mod tests {
         assert_eq!(r.invoke("function"), Err("function".into()));
         assert_eq!(r.invoke("gamma"), Err("gamma".into()));
         assert_eq!(r.list(), "echo (echo-function), alpha, beta");
+    }
+
+    #[test]
+    fn a_lambda_name_wins_over_another_function_s_package() {
+        // Package `alpha` is the function `beta`; package `beta` is the function `gamma`.
+        let r = Routes::new(vec![
+            ("beta".into(), "alpha".into()),
+            ("gamma".into(), "beta".into()),
+        ]);
+        assert_eq!(r.invoke("beta"), Ok(0));
+        assert_eq!(r.invoke("alpha"), Ok(0));
+        assert_eq!(r.invoke("gamma"), Ok(1));
+        assert_eq!(r.front("/beta/x"), Some((0, "/x".into())));
     }
 
     #[test]
