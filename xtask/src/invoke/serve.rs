@@ -63,6 +63,8 @@ pub(crate) async fn serve(
     json: bool,
     console: &Console,
 ) -> Result<ExitCode> {
+    // Installed before the port is bound, so a signal sent once "Listening" shows is ours.
+    let signal = shutdown_signal();
     let loopback = bind_localhost(port).await?;
     let url = format!("http://127.0.0.1:{}{RIE_INVOKE_PATH}", loopback.port);
     let addresses: Vec<String> = loopback
@@ -156,7 +158,7 @@ pub(crate) async fn serve(
     // One signal stops every function's loop.
     let (signalled, stopping) = watch::channel(false);
     let signal = tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         let _ = signalled.send(true);
     });
     let several = served.len() > 1;
