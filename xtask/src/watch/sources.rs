@@ -84,7 +84,9 @@ impl Sources {
             }
         })
         .context("starting the file watcher (inotify)")?;
-        for path in watched(function, &root) {
+        // A crate may keep its sources elsewhere than `src/` (`[lib] path`): what is not
+        // there is not watched (its manifest is).
+        for path in watched(function, &root).into_iter().filter(|p| p.exists()) {
             let mode = if path.is_dir() {
                 RecursiveMode::Recursive
             } else {
