@@ -218,28 +218,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.limits.settings(&selected, &name)?,
         check,
     )?);
+    if args.serve {
+        return serve_prepared(&args, vec![(name, selected.package, function)]);
+    }
     let runtime = current_thread("the local Runtime API")?;
-    let result = runtime.block_on(async {
-        if args.serve {
-            // The sender is kept (and dropped) here: the function never changes.
-            let (_keep, functions) = tokio::sync::watch::channel(function.clone());
-            let served = vec![serve::Served {
-                lambda_name: name.clone(),
-                package: selected.package.clone(),
-                functions,
-            }];
-            serve::serve(
-                served,
-                args.port,
-                args.http,
-                args.json,
-                &Console::detached()?,
-            )
-            .await
-        } else {
-            invoke_all(&function, events, args.json).await
-        }
-    });
+    let result = runtime.block_on(invoke_all(&function, events, args.json));
     drop(runtime);
     drop(function);
     result
@@ -264,20 +247,30 @@ fn serve_all(args: &Args, all: Vec<FunctionCrate>, check: StaticCheck) -> Result
     let mut functions = Vec::new();
     for (((f, arch), settings), artifact) in planned.iter().zip(settings).zip(&built) {
         functions.push((
-            f,
+            f.lambda_name(),
+            f.package.clone(),
             std::sync::Arc::new(Function::prepare(&artifact.zip, *arch, settings, check)?),
         ));
     }
+    serve_prepared(args, functions)
+}
+
+/// Serves the prepared functions (each with its Lambda name and package) until a signal.
+fn serve_prepared(
+    args: &Args,
+    functions: Vec<(String, String, std::sync::Arc<Function>)>,
+) -> Result<ExitCode> {
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
+        // The senders are kept (and dropped) here: the functions never change.
         let mut keep = Vec::new();
         let mut served = Vec::new();
-        for (f, function) in &functions {
+        for (lambda_name, package, function) in &functions {
             let (sender, receiver) = tokio::sync::watch::channel(function.clone());
             keep.push(sender);
             served.push(serve::Served {
-                lambda_name: f.lambda_name(),
-                package: f.package.clone(),
+                lambda_name: lambda_name.clone(),
+                package: package.clone(),
                 functions: receiver,
             });
         }
