@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::{build, deploy, dev, iam_policy, invoke, new, rollback, setup_ci, verify, watch};
+use crate::{build, deploy, dev, iam_policy, invoke, logs, new, rollback, setup_ci, verify, watch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +46,8 @@ pub enum Command {
     Deploy(deploy::Args),
     // Its help is on `rollback::Args`, which `xtask-aws` parses too.
     Rollback(rollback::Args),
+    // Its help is on `logs::Args`, which `xtask-aws` parses too.
+    Logs(logs::Args),
     /// Print the IAM trust and permissions policies of the role CI deploys with.
     IamPolicy(iam_policy::Args),
     // Its help is on `setup_ci::Args`, which `xtask-aws` parses too.
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::Deploy(args) => deploy::run(args).map(|never| match never {}),
         Command::Rollback(args) => rollback::run(args).map(|never| match never {}),
+        Command::Logs(args) => logs::run(args).map(|never| match never {}),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
         Command::SetupCi(args) => setup_ci::run(args).map(|never| match never {}),
         Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),

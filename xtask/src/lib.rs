@@ -12,6 +12,7 @@ pub mod dev;
 pub mod iam_policy;
 pub(crate) mod invoke;
 pub mod lambda;
+pub mod logs;
 pub mod new;
 pub mod rollback;
 pub mod setup_ci;

@@ -1,4 +1,4 @@
-//! The commands that talk to AWS (`deploy`, `rollback`, `setup-ci`, `bench deploy`) run in a
+//! The commands that talk to AWS (`deploy`, `rollback`, `logs`, `setup-ci`, `bench deploy`) run in a
 //! second binary, `xtask-aws` (package xtask/aws), so the AWS SDK and its TLS stack are
 //! compiled the first time one of them runs, not on every fresh `cargo xtask build`.
 //!
@@ -29,6 +29,8 @@ pub enum Needs {
     Lambda,
     /// IAM too (its package feature `iam`): `setup-ci`, `deploy --create` without `--role`.
     Iam,
+    /// CloudWatch Logs too (its package feature `logs`): `logs`.
+    Logs,
 }
 
 /// Builds `xtask-aws` with what the command `needs` (a no-op when it is up to date) and execs
@@ -55,7 +57,7 @@ fn source_root() -> Result<PathBuf> {
     }
 }
 
-/// `cargo build --package xtask-aws` in `root` (with `--features iam` when IAM is needed),
+/// `cargo build --package xtask-aws` in `root` (with the feature of the service needed),
 /// returning the executable cargo reports.
 fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
     // Where a dev build puts it; only decides whether to announce a long first compile.
@@ -73,6 +75,7 @@ fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
     let features: &[&str] = match needs {
         Needs::Lambda => &[],
         Needs::Iam => &["--features", "iam"],
+        Needs::Logs => &["--features", "logs"],
     };
     // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
     // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`

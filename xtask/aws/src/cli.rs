@@ -29,6 +29,8 @@ pub enum Command {
     Deploy(xtask::deploy::Args),
     // Its help is on `rollback::Args`, shared with `cargo xtask`.
     Rollback(xtask::rollback::Args),
+    // Its help is on `logs::Args`, shared with `cargo xtask`.
+    Logs(xtask::logs::Args),
     // Its help is on `setup_ci::Args`, shared with `cargo xtask`.
     SetupCi(xtask::setup_ci::Args),
     /// Benchmarks; `bench deploy` runs here, the others as in `cargo xtask bench`.
@@ -39,6 +41,10 @@ pub fn run(cli: Cli) -> ExitCode {
     xtask::cli::exit_code(match cli.command {
         Command::Deploy(args) => deploy::run(args).map(|_| ExitCode::SUCCESS),
         Command::Rollback(args) => rollback::run(args).map(|_| ExitCode::SUCCESS),
+        #[cfg(feature = "logs")]
+        Command::Logs(args) => crate::logs::run(args).map(|_| ExitCode::SUCCESS),
+        #[cfg(not(feature = "logs"))]
+        Command::Logs(_) => Err(anyhow::anyhow!(WITHOUT_LOGS)),
         #[cfg(feature = "iam")]
         Command::SetupCi(args) => crate::setup_ci::run(args).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "iam"))]
@@ -49,6 +55,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
     })
 }
+
+/// `logs` in a build without CloudWatch Logs.
+#[cfg(not(feature = "logs"))]
+const WITHOUT_LOGS: &str = "this xtask-aws was built without CloudWatch Logs (its package \
+feature `logs`), which `logs` calls: run it through `cargo xtask logs`, which builds what it \
+needs, or build it with `cargo build --package xtask-aws --features logs`";
 
 pub fn main() -> ExitCode {
     run(Cli::parse())

@@ -1,5 +1,5 @@
-//! `xtask-aws`: the `cargo xtask` commands that talk to AWS (`deploy`, `rollback`, `setup-ci`,
-//! `bench deploy`), in a package of their own so only they pay for compiling the AWS SDK.
+//! `xtask-aws`: the `cargo xtask` commands that talk to AWS (`deploy`, `rollback`, `logs`,
+//! `setup-ci`, `bench deploy`), in a package of their own so only they pay for compiling the AWS SDK.
 //! `cargo xtask` builds this binary on first use and hands it the command line (see
 //! `xtask::xtask_aws`); the flags, the build, the zip checks and the settings come from the
 //! `xtask` library.
@@ -8,24 +8,29 @@
 //! of cycles):
 //!
 //! 1. `model`: what AWS says as plain data, and the shared pure decisions (failures and their
-//!    sentences, time limits, aliases and their records, URL grants, policy documents);
+//!    sentences, time limits, aliases and their records, URL grants, log events, policy
+//!    documents);
 //! 2. `sdk`: the SDK edge: configuration, credentials, retries and timeouts, the request meter,
 //!    SDK errors as data; a `Session` every service client is made from;
-//! 3. `lambda`, `iam`: one module per AWS service, owning its calls and the conversion from
+//! 3. `lambda`, `iam`, `cloudwatch` (Logs): one module per AWS service, owning its calls and the conversion from
 //!    the SDK's types;
 //! 4. `steps`: what the flows are made of (wait, settings, role, url, alias);
-//! 5. `deploy`, `rollback`, `setup_ci`: the flows, with their pure plans and reports;
+//! 5. `deploy`, `rollback`, `logs`, `setup_ci`: the flows, with their pure plans and reports;
 //! 6. `cli`: the commands. `dev` (tests and benchmarks only) sits beside them.
 //!
 //! `iam` and `setup_ci`, and the execution role of `deploy --create`, are compiled with the
-//! package feature `iam` only (Cargo.toml says why).
+//! package feature `iam` only, `cloudwatch` and `logs` with `logs` only (Cargo.toml says why).
 
 pub mod cli;
+#[cfg(feature = "logs")]
+pub mod cloudwatch;
 pub mod deploy;
 pub mod dev;
 #[cfg(feature = "iam")]
 pub mod iam;
 pub mod lambda;
+#[cfg(feature = "logs")]
+pub mod logs;
 pub mod model;
 pub mod rollback;
 pub mod sdk;

@@ -32,8 +32,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         build::ensure_target(&sh, arch)?;
     }
     let cargo = crate::workspace::cargo();
-    // With the IAM build of xtask-aws, whose commands the tests run too.
-    let features = ["--workspace", "--features", "xtask-aws/iam"];
+    // With the IAM and CloudWatch Logs build of xtask-aws, whose commands the tests run too.
+    let features = ["--workspace", "--features", "xtask-aws/iam,xtask-aws/logs"];
     let extra = &args.cargo_test_args;
     if args.lanes == 1 || !extra.is_empty() {
         for (key, value) in install_tools()? {
@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         status(
             "Testing",
-            "workspace (cargo test --workspace --features xtask-aws/iam)",
+            "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs)",
         );
         cmd!(sh, "{cargo} test {features...} {extra...}")
             .quiet()

@@ -10,12 +10,12 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context, Result};
 use tokio::process::Command;
 
-use super::time::utc_date;
 use crate::bootstrap_zip;
 use crate::lambda::Arch;
 use crate::util::process::find_program;
 use crate::util::random::random_u128;
 use crate::util::scratch::ScratchDir;
+use crate::util::time::utc_date;
 use crate::verify::{self, Kind};
 
 /// Whether the bootstrap must pass `verify-static` before it runs.

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::function::VERSION;
 use super::logs::LOG_TAIL_BYTES;
-use super::time::ms;
+use crate::lambda::{self, report::Report};
+use crate::util::time::ms;
 
 /// One invocation as Lambda's REPORT line describes it.
 #[derive(Debug, Clone)]
@@ -105,24 +106,24 @@ impl Invocation {
     }
 
     pub(super) fn report_line(&self, memory_mb: u32) -> String {
-        let mut line = format!(
-            "REPORT RequestId: {} Duration: {:.2} ms Billed Duration: {} ms Memory Size: {memory_mb} MB Max Memory Used: {} MB",
-            self.request_id,
-            ms(self.duration),
-            self.billed_ms(),
-            self.max_memory_mb(),
-        );
-        if let Some(init) = self.init_duration {
-            line.push_str(&format!(" Init Duration: {:.2} ms", ms(init)));
+        Report {
+            request_id: self.request_id.clone(),
+            duration_ms: ms(self.duration),
+            billed_ms: self.billed_ms(),
+            memory_mb: memory_mb.into(),
+            max_memory_used_mb: self.max_memory_mb(),
+            init_ms: self.init_duration.map(ms),
+            status: match &self.outcome {
+                InvocationOutcome::Response(_) => lambda::report::ReportStatus::Success,
+                InvocationOutcome::Failed(e) if e.timed_out => {
+                    lambda::report::ReportStatus::Timeout
+                }
+                InvocationOutcome::Failed(e) => {
+                    lambda::report::ReportStatus::Error(Some(e.error_type.clone()))
+                }
+            },
         }
-        if let InvocationOutcome::Failed(e) = &self.outcome {
-            if e.timed_out {
-                line.push_str(" Status: timeout");
-            } else {
-                line.push_str(&format!(" Status: error Error Type: {}", e.error_type));
-            }
-        }
-        line
+        .to_string()
     }
 }
 

@@ -17,7 +17,7 @@
 //! - `console`: where it goes (in place, through outlets that never wait, or nowhere),
 //!   and `logs`: the function's logs on their way through a pipe of ours
 //! - `outlet`: an output stream that never makes its writers wait
-//! - `ids`: request and trace ids in Lambda's forms; `time`: clock readings in its units
+//! - `ids`: request and trace ids in Lambda's forms (clock readings in its units: `util::time`)
 //! - `serve`: `--serve`, the Runtime Interface Emulator's endpoint on localhost (`listen`),
 //!   answered as the Invoke API answers (`endpoint`)
 //! - `gateway`: with `--serve`, every request outside the Invoke API through the front door
@@ -40,7 +40,6 @@ mod routes;
 mod runtime_api;
 mod sandbox;
 mod serve;
-pub(crate) mod time;
 
 use std::future::Future;
 use std::path::PathBuf;

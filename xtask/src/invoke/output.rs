@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::invocation::{Invocation, ReportStatus};
-use super::time::ms_to_micros;
+use crate::util::time::ms_to_micros;
 
 /// One invocation as a `--json` line.
 #[derive(Serialize)]

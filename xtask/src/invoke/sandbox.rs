@@ -15,8 +15,8 @@ use super::ids::new_request_id;
 use super::invocation::{Invocation, InvocationError, InvocationOutcome};
 use super::logs::FunctionLogs;
 use super::runtime_api::{ApiMsg, PendingEvent, Server, NEXT_PATH};
-use super::time::epoch_ms;
 use crate::lambda::INIT_LIMIT;
+use crate::util::time::epoch_ms;
 
 /// Peak memory is sampled this often while an invocation runs, so a process
 /// that crashes or times out still reports what it used.

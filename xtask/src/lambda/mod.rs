@@ -1,7 +1,9 @@
 //! Facts about AWS Lambda itself: architectures, limits, how it names a zip's digest; its
-//! naming rules (`names`) and the bounds of a function's settings (`settings`).
+//! naming rules (`names`), the bounds of a function's settings (`settings`) and its REPORT
+//! line (`report`).
 
 pub mod names;
+pub mod report;
 pub mod settings;
 
 use std::time::Duration;

@@ -8,3 +8,4 @@ pub mod runtime;
 pub mod scratch;
 pub mod status;
 pub mod text;
+pub mod time;

@@ -63,6 +63,7 @@ macro_rules! function_shape {
                             .ephemeral_storage()
                             .and_then(|e| u32::try_from(e.size()).ok()),
                     },
+                    log_group: logging.and_then(|l| l.log_group()).map(str::to_string),
                 }
             }
         }

@@ -259,6 +259,11 @@ impl<'a> Lambda<'a> {
                 revision_id: out.revision_id().map(str::to_string),
                 description: out.description().unwrap_or_default().to_string(),
                 arn: out.alias_arn().map(str::to_string),
+                additional_versions: out
+                    .routing_config()
+                    .and_then(|r| r.additional_version_weights())
+                    .map(|weights| weights.keys().cloned().collect())
+                    .unwrap_or_default(),
             })),
             Err(err) => match self.fail(Operation::GetAlias, err) {
                 (ApiFailure::NotFound, _) => Ok(None),

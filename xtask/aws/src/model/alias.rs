@@ -11,6 +11,8 @@ pub struct AliasState {
     pub description: String,
     /// `AliasArn`: the function's ARN, then `:` and the alias.
     pub arn: Option<String>,
+    /// The versions a weighted alias sends a share of its traffic to besides `version`.
+    pub additional_versions: Vec<String>,
 }
 
 /// What an alias's description says about its last move: where from, and where to, so a
@@ -152,6 +154,7 @@ mod tests {
 
     fn at(version: &str) -> AliasState {
         AliasState {
+            additional_versions: Vec::new(),
             version: version.into(),
             revision_id: Some(format!("rev-{version}")),
             description: String::new(),

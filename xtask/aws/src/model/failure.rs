@@ -175,7 +175,7 @@ pub fn explain(failure: &ApiFailure, call: &Call<'_>) -> String {
             "the endpoint at {} answered with HTML, not the {service} API: check \
              --endpoint-url (and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{})",
             call.endpoint.unwrap_or("the default address"),
-            service.to_ascii_uppercase()
+            service.to_ascii_uppercase().replace(' ', "_")
         ),
         ApiFailure::Other(m) => format!("{action} on {resource} failed: {m}"),
     }

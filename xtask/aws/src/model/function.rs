@@ -22,6 +22,8 @@ pub struct Remote {
     pub last_update_status_reason: Option<String>,
     /// The settings `deploy` manages (memory, timeout, environment, ...).
     pub settings: xtask::lambda::settings::Current,
+    /// The CloudWatch Logs group it logs to, when its LoggingConfig names one.
+    pub log_group: Option<String>,
 }
 
 /// Where an update (or a creation) stands.

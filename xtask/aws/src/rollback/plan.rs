@@ -91,6 +91,7 @@ mod tests {
 
     fn alias(version: &str, record: Record) -> AliasState {
         AliasState {
+            additional_versions: Vec::new(),
             version: version.into(),
             revision_id: Some("rev".into()),
             description: record.description(),

@@ -8,13 +8,13 @@ use anyhow::{bail, Context, Result};
 use hyper::body::Bytes;
 
 use crate::build;
-use crate::invoke::time::ms;
 use crate::invoke::{
     Console, Function, Invocation, InvocationOutcome, Sandbox, Settings, StaticCheck,
 };
 use crate::lambda::{Arch, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT};
 use crate::util::runtime::current_thread;
 use crate::util::status::status;
+use crate::util::time::ms;
 
 /// Warm invocations measured after each cold start.
 const WARM_PER_RUN: usize = 20;

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::text::{group, header, query_pairs, textual, Object};
 use super::{Front, Request, Stamp};
-use crate::invoke::time::utc_clf;
 use crate::util::text::percent_decode;
+use crate::util::time::utc_clf;
 
 /// Made-up, stable ids: the account, REST API and resources of AWS's own proxy
 /// integration walkthrough, and a function URL id of the length AWS gives them.
