@@ -150,6 +150,7 @@ pub fn isolate_aws_env<'a>(cmd: &'a mut Command, scratch: &Path) -> &'a mut Comm
         "AWS_SESSION_TOKEN",
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
         "AWS_ROLE_ARN",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "AWS_MAX_ATTEMPTS",

@@ -73,7 +73,9 @@ impl Report {
             init_ms = Some(init);
             rest = after;
         }
-        let status = match rest.trim() {
+        // Lambda separates `Status: error` and `Error Type: …` with a tab too.
+        let rest = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+        let status = match rest.as_str() {
             "" | "Status: success" => ReportStatus::Success,
             "Status: timeout" => ReportStatus::Timeout,
             "Status: error" => ReportStatus::Error(None),

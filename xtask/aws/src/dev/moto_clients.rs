@@ -1,4 +1,4 @@
-//! moto's Lambda (and IAM) side through the AWS SDK, for the deploy tests and benchmark: clients with
+//! moto's Lambda (and IAM, CloudWatch Logs) side through the AWS SDK, for the deploy tests and benchmark: clients with
 //! fixed test credentials and the function they deploy to. Installing and starting moto
 //! needs no SDK: that is `xtask::dev::moto`.
 
@@ -36,6 +36,21 @@ pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
         .http_client(http_client())
         .build();
     aws_sdk_iam::Client::from_conf(config)
+}
+
+/// A CloudWatch Logs client for moto with the same fixed test credentials.
+#[cfg(feature = "logs")]
+pub fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+    let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(endpoint)
+        .http_client(http_client())
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(config)
 }
 
 /// The CreateFunction `deploy --create` sends, with placeholder code.

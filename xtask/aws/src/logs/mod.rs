@@ -123,8 +123,15 @@ async fn versions(
     args: &Args,
 ) -> Result<Option<Vec<String>>> {
     if let Some(version) = &args.version {
+        // A deleted version's logs remain: say so, and show them.
         if version != "$LATEST" && lambda.get_version(version).await?.is_none() {
-            bail!("version {version} of {} does not exist", target.name);
+            status(
+                "Warning",
+                format!(
+                    "version {version} of {} does not exist (any more): showing what it logged",
+                    target.name
+                ),
+            );
         }
         return Ok(Some(vec![version.clone()]));
     }
@@ -266,7 +273,7 @@ impl Show {
     fn stats(&mut self) -> Result<()> {
         let stats = stats::stats(&self.reports);
         match self.json {
-            true => self.print(&serde_json::to_string_pretty(&stats)?),
+            true => self.print(&serde_json::to_string(&stats)?),
             false => self.print(stats.human().trim_end()),
         }
     }

@@ -2,7 +2,8 @@
 //! so the tests make those answers here, N times for a chosen Lambda operation, then forward.
 //! On every request it also plays what real Lambda does and moto does not (`lambda.rs`), and
 //! it answers Invoke by running the uploaded zip (`invoke.rs`), and plays the one IAM operation
-//! setup-ci calls that moto lacks (`iam.rs`).
+//! setup-ci calls that moto lacks (`iam.rs`). CloudWatch Logs' requests pass through it too,
+//! for the same faults.
 //!
 //! hyper serves the SDK (keep-alive, chunked bodies, `Expect`) and the xtask's hyper client
 //! forwards to moto.
@@ -225,6 +226,16 @@ pub fn iam_operation_of(body: &[u8]) -> Option<&'static str> {
     IAM_OPERATIONS.iter().copied().find(|op| *op == action)
 }
 
+/// The CloudWatch Logs operations the tests see.
+pub const LOGS_OPERATIONS: &[&str] = &["FilterLogEvents", "StartLiveTail", "PutLogEvents"];
+
+/// `X-Amz-Target: Logs_20140328.FilterLogEvents` -> "FilterLogEvents".
+pub fn logs_operation_of(headers: &HeaderMap) -> Option<&'static str> {
+    let target = headers.get("x-amz-target")?.to_str().ok()?;
+    let action = target.strip_prefix("Logs_20140328.")?;
+    LOGS_OPERATIONS.iter().copied().find(|op| *op == action)
+}
+
 /// Accepts connections until `stopped` fires; each is served by hyper.
 async fn serve(
     listener: std::net::TcpListener,
@@ -269,7 +280,9 @@ async fn handle(
         .map_or("/", |p| p.as_str())
         .to_string();
     let operation = match operation_of(parts.method.as_str(), &path) {
-        "Other" => iam_operation_of(&body).unwrap_or("Other"),
+        "Other" => iam_operation_of(&body)
+            .or_else(|| logs_operation_of(&parts.headers))
+            .unwrap_or("Other"),
         lambda => lambda,
     };
     let fault = {
@@ -309,6 +322,18 @@ async fn handle(
         let response = Response::builder()
             .status(*status)
             .header("Content-Type", "text/xml")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        return Ok(response);
+    }
+    if let (Some(Fault::Error(status, code, message)), true) =
+        (&fault, LOGS_OPERATIONS.contains(&operation))
+    {
+        // CloudWatch Logs answers errors in its JSON protocol.
+        let body = serde_json::json!({"__type": code, "message": message}).to_string();
+        let response = Response::builder()
+            .status(*status)
+            .header("Content-Type", "application/x-amz-json-1.1")
             .body(Full::new(Bytes::from(body)))
             .unwrap();
         return Ok(response);
