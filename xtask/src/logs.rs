@@ -132,6 +132,30 @@ pub fn check_version(version: &str) -> Result<()> {
     bail!("--version `{version}` is not a version: give a number (7) or $LATEST")
 }
 
+/// The `cargo xtask logs` line that shows one invocation of `version` (deploy prints it when
+/// its smoke test fails), with the connection flags given (`--region R`, ...).
+pub fn command_for(
+    function: &str,
+    version: &str,
+    request_id: &str,
+    aws: &crate::deploy::AwsArgs,
+) -> String {
+    let mut line = format!("cargo xtask logs --function-name {function} --version {version}");
+    for (flag, value) in [
+        ("--region", &aws.region),
+        ("--profile", &aws.profile),
+        ("--endpoint-url", &aws.endpoint_url),
+    ] {
+        if let Some(value) = value {
+            line.push_str(&format!(" {flag} {value}"));
+        }
+    }
+    // The request id in quotes: CloudWatch Logs matches it as one term, in every line of the
+    // invocation (START, the function's lines in either format, END, REPORT).
+    line.push_str(&format!(" --since 1h --filter '\"{request_id}\"'"));
+    line
+}
+
 /// Checks the flags (names, times), then runs the command in `xtask-aws`; returns only on
 /// error.
 pub fn run(args: Args) -> Result<Infallible> {
@@ -196,6 +220,18 @@ mod tests {
             let err = When::parse(bad).unwrap_err().to_string();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_line_for_one_invocation() {
+        let mut aws = crate::deploy::AwsArgs::default();
+        assert_eq!(
+            command_for("echo", "3", "r-1", &aws),
+            "cargo xtask logs --function-name echo --version 3 --since 1h --filter '\"r-1\"'"
+        );
+        aws.region = Some("eu-west-1".into());
+        assert!(command_for("echo", "3", "r-1", &aws)
+            .contains("--version 3 --region eu-west-1 --since"));
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Aws {
 
     /// Writes `messages` to `stream` of `group` (both made if missing), 1 ms apart from `at`.
     fn put(&self, group: &str, stream: &str, at: i64, messages: &[&str]) {
-        let logs = moto::logs_client(&self.moto.endpoint());
+        let logs = moto::logs_client(&self.moto.endpoint(), "us-east-1");
         moto::block_on(async {
             let _ = logs.create_log_group().log_group_name(group).send().await;
             let _ = logs

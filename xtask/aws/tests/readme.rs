@@ -33,6 +33,7 @@ const EXAMPLES: &[(&str, Setup)] = &[
     ),
     ("cargo xtask watch", Setup::Watch),
     ("cargo xtask rollback", Setup::DeployedTwice),
+    ("cargo xtask logs", Setup::Logged),
     (
         "cargo xtask deploy --function-name echo --create",
         Setup::EmptyAccount,
@@ -60,6 +61,8 @@ enum Setup {
     FunctionWithOtherCode,
     /// moto with `echo`'s alias `live` moved by two deploys: created, then moved on.
     DeployedTwice,
+    /// moto with `echo` and, in its log group, two invocations as Lambda logs them.
+    Logged,
 }
 
 /// The up-to-date stamp `FreshZip` removes is shared: it runs alone; port 9000 too.
@@ -338,6 +341,18 @@ fn example(prefix: &str) {
             ));
             shell.run(&block.script())
         }
+        Setup::Logged => {
+            let _shared = ZIP.read().unwrap();
+            let shell = Shell::new(&root, moto());
+            let zip = built_zip("x86_64");
+            shell.setup(&format!(
+                "cargo xtask deploy --function-name echo --create --zip {}",
+                zip.display()
+            ));
+            let (_, moto) = shell.aws.as_ref().unwrap();
+            write_two_invocations(&moto.endpoint());
+            shell.run(&block.script())
+        }
     };
     // Cargo's notes that another cargo (a test running beside this one) holds a lock are
     // about the test run, not what a user sees.
@@ -355,6 +370,70 @@ fn example(prefix: &str) {
             block.commands.join("; ")
         );
     }
+}
+
+/// Two invocations of the echo function in its log group, in the lines Lambda writes with
+/// the text format (tabs in REPORT), the first a cold start; a minute old.
+fn write_two_invocations(endpoint: &str) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    let ids = [
+        "8286f3e9-9e5b-4a8e-bd3e-2b2e7c6e0c11",
+        "0d6b0e3c-5a37-4c1e-9b57-51b3b1a2f7aa",
+    ];
+    let mut lines = vec![
+        "INIT_START Runtime Version: provided:al2023.v109\tRuntime Version ARN: \
+         arn:aws:lambda:eu-west-1::runtime:0123456789abcdef\n"
+            .to_string(),
+    ];
+    for (n, id) in ids.iter().enumerate() {
+        let (duration, billed, init) = match n {
+            0 => ("1.52", 28, "Init Duration: 25.91 ms\t"),
+            _ => ("1.03", 2, ""),
+        };
+        lines.extend([
+            format!("START RequestId: {id} Version: 1\n"),
+            format!(
+                " INFO Lambda runtime invoke{{requestId=\"{id}\" xrayTraceId=\"Root=1-6750a2b1-0123456789abcdef01234567;Parent=89abcdef01234567;Sampled=0\"}}: echoing event request_id={id}\n"
+            ),
+            format!("END RequestId: {id}\n"),
+            format!(
+                "REPORT RequestId: {id}\tDuration: {duration} ms\tBilled Duration: {billed} ms\t\
+                 Memory Size: 128 MB\tMax Memory Used: 14 MB\t{init}\n"
+            ),
+        ]);
+    }
+    let now = xtask::util::time::epoch_ms() as i64;
+    let date = xtask::util::time::utc_date(std::time::SystemTime::now());
+    let logs = xtask_aws::dev::moto_clients::logs_client(endpoint, "eu-west-1");
+    let group = "/aws/lambda/echo";
+    let stream = format!("{date}/[1]4f0c2e1d8a9b4c7e9f1a2b3c4d5e6f70");
+    xtask_aws::dev::moto_clients::block_on(async {
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(&stream)
+            .send()
+            .await
+            .unwrap();
+        let events = lines.iter().enumerate().map(|(i, line)| {
+            InputLogEvent::builder()
+                .timestamp(now - 60_000 + i as i64 * 100)
+                .message(line)
+                .build()
+                .unwrap()
+        });
+        logs.put_log_events()
+            .log_group_name(group)
+            .log_stream_name(&stream)
+            .set_log_events(Some(events.collect()))
+            .send()
+            .await
+            .unwrap();
+    });
 }
 
 /// `watch` in a copy of the checkout: once it serves, the function's source is edited; once
@@ -452,6 +531,11 @@ fn watch_reloads_an_edit() {
 #[test]
 fn rollback() {
     example("cargo xtask rollback");
+}
+
+#[test]
+fn logs() {
+    example("cargo xtask logs");
 }
 
 #[test]

@@ -19,7 +19,7 @@ use super::report::{code_bytes, AliasKept, DeployOutcome, Report};
 use super::smoke::{self, SmokeResult, SmokeTest};
 use crate::lambda::Lambda;
 use crate::model::failure::ApiFailure;
-use crate::model::function::{in_progress, progress, Progress, Remote};
+use crate::model::function::{in_progress, progress, InvokeAnswer, Progress, Remote};
 use crate::model::timeouts;
 use crate::sdk::{connect, Session};
 use crate::steps::wait::{until_idle, upload, wait_while};
@@ -85,7 +85,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         if publishes {
             version = publish(&lambda, &settled, zip).await?;
             smoked = match smoke {
-                Some(test) => Some(smoke_test(&lambda, test, &version, &settled).await),
+                Some(test) => Some(smoke_test(&lambda, test, &version, &settled, &args.aws).await),
                 None => None,
             };
             match (&args.alias, &smoked) {
@@ -329,6 +329,7 @@ async fn smoke_test(
     test: &SmokeTest,
     version: &str,
     settled: &Remote,
+    aws: &xtask::deploy::AwsArgs,
 ) -> SmokeResult {
     let function = lambda.function;
     status(
@@ -344,10 +345,20 @@ async fn smoke_test(
     let answer = lambda
         .invoke(version, &test.event, timeouts::smoke(timeout))
         .await;
-    let result = match &answer {
+    let mut result = match &answer {
         Ok(answer) => smoke::verdict(test, version, Ok(answer)),
         Err(error) => smoke::verdict(test, version, Err(&format!("{error:#}"))),
     };
+    if let (
+        false,
+        Ok(InvokeAnswer {
+            request_id: Some(id),
+            ..
+        }),
+    ) = (result.passed, &answer)
+    {
+        result.logs = Some(xtask::logs::command_for(function, version, id, aws));
+    }
     match &result.failure {
         None => status("Passed", format!("the smoke test of {function}:{version}")),
         Some(why) => status(

@@ -115,6 +115,8 @@ pub struct SmokeResult {
     /// The payload (its first 4 KB).
     pub payload: Option<String>,
     pub log_tail: Option<String>,
+    /// When it failed: the `cargo xtask logs` line that shows the invocation's whole log.
+    pub logs: Option<String>,
 }
 
 fn shown(payload: &[u8]) -> String {
@@ -166,6 +168,7 @@ pub fn verdict(
         function_error: None,
         payload: None,
         log_tail: None,
+        logs: None,
     };
     let answer = match answer {
         Ok(answer) => answer,
@@ -244,6 +247,9 @@ impl SmokeResult {
                 out.push_str(&format!("  {line}\n"));
             }
         }
+        if let Some(logs) = &self.logs {
+            out.push_str(&format!("whole log:   {logs}\n"));
+        }
         out
     }
 
@@ -266,6 +272,9 @@ impl SmokeResult {
             }
             if let Some(log) = self.log_tail.as_deref().filter(|l| !l.trim().is_empty()) {
                 details.push_str(&format!("\nLog tail:\n\n```\n{}\n```\n", log.trim_end()));
+            }
+            if let Some(logs) = &self.logs {
+                details.push_str(&format!("\nThe whole log: `{logs}`\n"));
             }
         }
         (row, details)

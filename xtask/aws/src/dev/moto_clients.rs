@@ -38,12 +38,14 @@ pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(config)
 }
 
-/// A CloudWatch Logs client for moto with the same fixed test credentials.
+/// A CloudWatch Logs client for moto in `region`, with the same fixed test credentials.
 #[cfg(feature = "logs")]
-pub fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+pub fn logs_client(endpoint: &str, region: &str) -> aws_sdk_cloudwatchlogs::Client {
     let config = aws_sdk_cloudwatchlogs::Config::builder()
         .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .region(aws_sdk_cloudwatchlogs::config::Region::new(
+            region.to_string(),
+        ))
         .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
             "testing", "testing", None, None, "moto",
         ))

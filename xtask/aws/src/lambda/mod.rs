@@ -13,6 +13,7 @@ mod url;
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
+use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, FunctionCode, LogType, Runtime};
 use aws_sdk_lambda::Client;
@@ -349,6 +350,7 @@ impl Lambda<'_> {
                 .unwrap_or_default(),
             log_tail,
             executed_version: out.executed_version().map(str::to_string),
+            request_id: out.request_id().map(str::to_string),
         })
     }
 }

@@ -32,12 +32,6 @@ pub fn default_group(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
 
-/// The `cargo xtask logs` line that shows one invocation: deploy prints it when a smoke test
-/// fails.
-pub fn command_for(function: &str, version: &str, request_id: &str) -> String {
-    format!("cargo xtask logs --function-name {function} --version {version} --since 1h --filter '\"{request_id}\"'")
-}
-
 pub fn run(args: Args) -> Result<()> {
     let function = args
         .package

@@ -77,6 +77,8 @@ pub struct InvokeAnswer {
     /// The decoded `LogResult`: the end of the invocation's log.
     pub log_tail: Option<String>,
     pub executed_version: Option<String>,
+    /// `x-amzn-RequestId`: the invocation's request id, in every line it logs.
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]

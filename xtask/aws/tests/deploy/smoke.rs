@@ -168,6 +168,23 @@ fn a_passing_smoke_test_moves_the_alias_and_a_failing_one_leaves_it() {
         "{}",
         human.stdout
     );
+    // The line that shows this invocation's whole log, with its request id.
+    let request_id = human
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("REPORT RequestId: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a REPORT line");
+    let logs_line = format!(
+        "whole log:   cargo xtask logs --function-name echo --version 2 --endpoint-url {} \
+         --since 1h --filter '\"{request_id}\"'",
+        aws.proxy.endpoint()
+    );
+    assert!(
+        human.stdout.contains(&logs_line),
+        "{logs_line}\n{}",
+        human.stdout
+    );
     assert_eq!(aws.alias_version("echo", "live"), "1");
 
     // An answer other than the expected one fails too, and names the file.
