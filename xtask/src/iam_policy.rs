@@ -8,7 +8,7 @@
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-use crate::deploy::Operation;
+use crate::deploy::{api_resources, ApiCall, Operation};
 use crate::lambda::names::{check_arn_place, valid_account, valid_function_name, Arn};
 
 /// GitHub's OIDC token issuer; the IAM identity provider is named after it.
@@ -269,6 +269,21 @@ pub fn permissions_policy(functions: &[FunctionArn]) -> Value {
         .iter()
         .flat_map(|f| [f.arn(), format!("{}:*", f.arn())])
         .collect();
+    // `deploy` with `api` declared reads the function's API to check it: reads only, of the
+    // HTTP APIs in the functions' regions (an API's id is not known before it exists).
+    let mut apis: Vec<String> = functions
+        .iter()
+        .flat_map(|f| api_resources(&f.partition, &f.region))
+        .collect();
+    apis.sort();
+    apis.dedup();
+    let api_reads: Vec<&str> = ApiCall::ALL
+        .iter()
+        .filter(|c| c.reads())
+        .map(|c| c.iam_action())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -276,6 +291,11 @@ pub fn permissions_policy(functions: &[FunctionArn]) -> Value {
             "Effect": "Allow",
             "Action": deploy_actions(),
             "Resource": resources,
+        }, {
+            "Sid": "ReadTheirHttpApis",
+            "Effect": "Allow",
+            "Action": api_reads,
+            "Resource": apis,
         }]
     })
 }
@@ -578,7 +598,19 @@ mod tests {
         let policy = permissions_policy(&[arn()]);
         assert_eq!(policy["Version"], "2012-10-17");
         let statements = policy["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1);
+        assert_eq!(statements.len(), 2);
+        assert_eq!(
+            statements[1],
+            json!({
+                "Sid": "ReadTheirHttpApis",
+                "Effect": "Allow",
+                "Action": ["apigateway:GET"],
+                "Resource": [
+                    "arn:aws:apigateway:eu-west-1::/apis",
+                    "arn:aws:apigateway:eu-west-1::/apis/*"
+                ]
+            })
+        );
         let s = &statements[0];
         assert_eq!(s["Effect"], "Allow");
         assert_eq!(
@@ -591,7 +623,8 @@ mod tests {
                 "lambda:UpdateAlias",
                 "lambda:CreateAlias",
                 "lambda:InvokeFunction",
-                "lambda:UpdateFunctionConfiguration"
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:GetPolicy"
             ])
         );
         assert_eq!(

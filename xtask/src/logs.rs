@@ -169,7 +169,7 @@ pub fn run(args: Args) -> Result<Infallible> {
     if let Some(version) = &args.version {
         check_version(version)?;
     }
-    crate::xtask_aws::exec(crate::xtask_aws::Needs::Logs)
+    crate::xtask_aws::exec(&[crate::xtask_aws::Needs::Logs])
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ impl Args {
 pub fn run(args: Args) -> Result<Infallible> {
     // Mistakes fail here, before a first use compiles the SDK; xtask-aws checks them again.
     args.inputs()?;
-    crate::xtask_aws::exec(crate::xtask_aws::Needs::Iam)
+    crate::xtask_aws::exec(&[crate::xtask_aws::Needs::Iam])
 }
 
 #[cfg(test)]

@@ -22,20 +22,33 @@ pub const PACKAGE: &str = "xtask-aws";
 /// before credentials exist; the tests run the one `cargo test --workspace` built).
 pub const BIN_ENV: &str = "XTASK_AWS_BIN";
 
-/// Which build of xtask-aws a command needs.
+/// A service a command calls beyond Lambda: xtask-aws compiles its SDK crate only with the
+/// package feature of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
-    /// Lambda only: what deploy (updating or `--create --role`), rollback and bench call.
-    Lambda,
-    /// IAM too (its package feature `iam`): `setup-ci`, `deploy --create` without `--role`.
+    /// IAM: `setup-ci`, `deploy --create` without `--role`.
     Iam,
-    /// CloudWatch Logs too (its package feature `logs`): `logs`.
+    /// CloudWatch Logs: `logs`.
     Logs,
+    /// API Gateway (v2): `deploy --api` (or a function's table declaring `api`).
+    Api,
 }
 
-/// Builds `xtask-aws` with what the command `needs` (a no-op when it is up to date) and execs
+impl Needs {
+    /// xtask-aws's package feature.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Needs::Iam => "iam",
+            Needs::Logs => "logs",
+            Needs::Api => "api",
+        }
+    }
+}
+
+/// Builds `xtask-aws` with the services the command `needs` besides Lambda (a no-op when it is
+/// up to date) and execs
 /// it with our arguments.
-pub fn exec(needs: Needs) -> Result<Infallible> {
+pub fn exec(needs: &[Needs]) -> Result<Infallible> {
     let exe = match std::env::var_os(BIN_ENV).filter(|p| !p.is_empty()) {
         Some(prebuilt) => PathBuf::from(prebuilt),
         None => build(&source_root()?, needs)?,
@@ -59,7 +72,7 @@ fn source_root() -> Result<PathBuf> {
 
 /// `cargo build --package xtask-aws` in `root` (with the feature of the service needed),
 /// returning the executable cargo reports.
-fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
+fn build(root: &Path, needs: &[Needs]) -> Result<PathBuf> {
     // Where a dev build puts it; only decides whether to announce a long first compile.
     let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
     if !target.join("debug").join(PACKAGE).exists() {
@@ -72,10 +85,10 @@ fn build(root: &Path, needs: Needs) -> Result<PathBuf> {
     let sh = Shell::new()?;
     sh.change_dir(root);
     let cargo = crate::workspace::cargo();
-    let features: &[&str] = match needs {
-        Needs::Lambda => &[],
-        Needs::Iam => &["--features", "iam"],
-        Needs::Logs => &["--features", "logs"],
+    let names: Vec<&str> = needs.iter().map(|n| n.feature()).collect();
+    let features = match names.is_empty() {
+        true => Vec::new(),
+        false => vec!["--features".to_string(), names.join(",")],
     };
     // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
     // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`

@@ -12,15 +12,18 @@
 //!    documents);
 //! 2. `sdk`: the SDK edge: configuration, credentials, retries and timeouts, the request meter,
 //!    SDK errors as data; a `Session` every service client is made from;
-//! 3. `lambda`, `iam`, `cloudwatch` (Logs): one module per AWS service, owning its calls and the conversion from
+//! 3. `lambda`, `iam`, `cloudwatch` (Logs), `apigateway` (v2): one module per AWS service, owning its calls and the conversion from
 //!    the SDK's types;
 //! 4. `steps`: what the flows are made of (wait, settings, role, url, alias);
 //! 5. `deploy`, `rollback`, `logs`, `setup_ci`: the flows, with their pure plans and reports;
 //! 6. `cli`: the commands. `dev` (tests and benchmarks only) sits beside them.
 //!
 //! `iam` and `setup_ci`, and the execution role of `deploy --create`, are compiled with the
-//! package feature `iam` only, `cloudwatch` and `logs` with `logs` only (Cargo.toml says why).
+//! package feature `iam` only, `cloudwatch` and `logs` with `logs` only, `apigateway` with `api`
+//! only (Cargo.toml says why).
 
+#[cfg(feature = "api")]
+pub mod apigateway;
 pub mod cli;
 #[cfg(feature = "logs")]
 pub mod cloudwatch;

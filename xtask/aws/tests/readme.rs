@@ -35,7 +35,11 @@ const EXAMPLES: &[(&str, Setup)] = &[
     ("cargo xtask rollback", Setup::DeployedTwice),
     ("cargo xtask logs", Setup::Logged),
     (
-        "cargo xtask deploy --function-name echo --create",
+        "cargo xtask deploy --function-name echo --create --alias live --api http",
+        Setup::EmptyAccount,
+    ),
+    (
+        "cargo xtask deploy --function-name echo --create --url",
         Setup::EmptyAccount,
     ),
     (
@@ -539,8 +543,13 @@ fn logs() {
 }
 
 #[test]
+fn deploy_an_http_api() {
+    example("cargo xtask deploy --function-name echo --create --alias live --api http");
+}
+
+#[test]
 fn deploy_from_an_empty_account() {
-    example("cargo xtask deploy --function-name echo --create");
+    example("cargo xtask deploy --function-name echo --create --url");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! it. Here are the parts every command line needs: the flags, and the list of Lambda
 //! operations deploy calls, which `iam-policy` turns into the deploying role's permissions.
 
+mod api_calls;
 mod args;
 mod aws_args;
 mod one_time;
@@ -14,6 +15,7 @@ use std::convert::Infallible;
 
 use anyhow::Result;
 
+pub use api_calls::{api_resources, ApiCall};
 pub use args::Args;
 pub use aws_args::AwsArgs;
 pub use one_time::{OneTimeArgs, SettingsArgs, UrlAuth};
@@ -23,11 +25,16 @@ pub use operations::Operation;
 pub fn run(args: Args) -> Result<Infallible> {
     // An unknown -p or a bad table fails here, before a first use compiles the SDK; xtask-aws
     // reads them again, the same way.
-    args.packages.all()?;
+    let functions = args.packages.all()?;
+    let mut needs = Vec::new();
     // Only the execution role of `--create` calls IAM.
-    let needs = match args.create && args.role.is_none() {
-        true => crate::xtask_aws::Needs::Iam,
-        false => crate::xtask_aws::Needs::Lambda,
-    };
-    crate::xtask_aws::exec(needs)
+    if args.create && args.role.is_none() {
+        needs.push(crate::xtask_aws::Needs::Iam);
+    }
+    // An API, asked for or declared by a function deployed.
+    let declared = functions.iter().any(|f| f.metadata.api.is_some());
+    if args.one_time.api.is_some() || declared {
+        needs.push(crate::xtask_aws::Needs::Api);
+    }
+    crate::xtask_aws::exec(&needs)
 }

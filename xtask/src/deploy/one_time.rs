@@ -1,7 +1,7 @@
 //! `deploy`'s flags for the function's settings (over `[package.metadata.lambda]`) and for the
 //! one-time setup (`--create`'s execution role, `--url`), flattened into [`super::Args`].
 
-use crate::lambda::settings::{parse_env_pair, Declared, LogFormat};
+use crate::lambda::settings::{parse_env_pair, ApiKind, Declared, LogFormat};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SettingsArgs {
@@ -88,6 +88,11 @@ pub struct OneTimeArgs {
     /// A one-time action that needs broader rights than the update-only CI policy.
     #[arg(long, value_enum, value_name = "public|iam")]
     pub url: Option<UrlAuth>,
+    /// Put an API Gateway HTTP API in front of the function (of --alias when given), or
+    /// check and correct the one there [default: `[package.metadata.lambda] api`]. Making it
+    /// is a one-time action, with broader rights than the update-only CI policy.
+    #[arg(long, value_name = "http", value_parser = ApiKind::parse)]
+    pub api: Option<ApiKind>,
 }
 
 #[cfg(test)]

@@ -48,10 +48,13 @@ operations! {
     CreateFunction,
     /// The declared settings, when they differ from the function's.
     UpdateFunctionConfiguration,
-    /// `--url` only, like the three below.
+    /// `--url` only, like the one below.
     GetFunctionUrlConfig,
     CreateFunctionUrlConfig,
+    /// `--url`, and `--api`'s check that API Gateway may invoke the function (a read: CI's
+    /// rerun with `api` declared makes it).
     GetPolicy,
+    /// `--url` and `--api`.
     AddPermission,
 }
 
@@ -72,14 +75,14 @@ impl Operation {
         !self.one_time()
     }
 
-    /// `--create`'s and `--url`'s: a person runs those once, with broader rights than CI's.
+    /// `--create`'s, `--url`'s and the writes of `--api`: a person runs those once, with
+    /// broader rights than CI's.
     pub fn one_time(self) -> bool {
         matches!(
             self,
             Operation::CreateFunction
                 | Operation::GetFunctionUrlConfig
                 | Operation::CreateFunctionUrlConfig
-                | Operation::GetPolicy
                 | Operation::AddPermission
         )
     }

@@ -32,8 +32,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         build::ensure_target(&sh, arch)?;
     }
     let cargo = crate::workspace::cargo();
-    // With the IAM and CloudWatch Logs build of xtask-aws, whose commands the tests run too.
-    let features = ["--workspace", "--features", "xtask-aws/iam,xtask-aws/logs"];
+    // With every service xtask-aws can call (IAM, CloudWatch Logs, API Gateway): the tests
+    // run all its commands.
+    let features = [
+        "--workspace",
+        "--features",
+        "xtask-aws/iam,xtask-aws/logs,xtask-aws/api",
+    ];
     let extra = &args.cargo_test_args;
     if args.lanes == 1 || !extra.is_empty() {
         for (key, value) in install_tools()? {
@@ -41,7 +46,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         status(
             "Testing",
-            "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs)",
+            "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs,xtask-aws/api)",
         );
         cmd!(sh, "{cargo} test {features...} {extra...}")
             .quiet()

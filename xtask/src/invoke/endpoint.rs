@@ -217,6 +217,8 @@ fn invoked_name(path: &str) -> Option<&str> {
 pub(super) struct Targets {
     pub routes: Routes,
     pub queues: Vec<mpsc::Sender<Job>>,
+    /// What stands in front of each function.
+    pub fronts: Vec<super::Front>,
 }
 
 /// The invoke endpoint: checks the request as Lambda does, hands the event to the serve

@@ -30,7 +30,6 @@ pub(super) fn is_lambda_api(path: &str) -> bool {
 pub(super) async fn front_door_endpoint(
     req: Request<Incoming>,
     targets: std::sync::Arc<Targets>,
-    front: Front,
     port: u16,
 ) -> Reply {
     let stamp = Stamp::now();
@@ -40,6 +39,7 @@ pub(super) async fn front_door_endpoint(
         return plain(404, r#"{"message":"Not Found"}"#);
     };
     let jobs: mpsc::Sender<Job> = targets.queues[index].clone();
+    let front: Front = targets.fronts[index];
     let body = match read_capped(body, MAX_BODY_BYTES).await {
         Ok(Ok(body)) => body,
         Ok(Err(_)) => return plain(413, r#"{"message":"Request Too Long"}"#),

@@ -112,15 +112,10 @@ pub struct Args {
     pub serve: bool,
     /// With --serve, what stands in front of the function for every path outside the
     /// Invoke API: each HTTP request becomes the event FRONT would send, the function's
-    /// answer the HTTP response FRONT would give.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "FRONT",
-        default_value = "rest",
-        requires = "serve"
-    )]
-    pub http: Front,
+    /// answer the HTTP response FRONT would give [default: http-api for a function whose
+    /// table declares `api = "http"`, else rest].
+    #[arg(long, value_enum, value_name = "FRONT", requires = "serve")]
+    pub http: Option<Front>,
     /// Port for --serve (0 picks one free on both 127.0.0.1 and ::1).
     #[arg(long, value_name = "P", default_value_t = 9000, requires = "serve")]
     pub port: u16,
@@ -218,7 +213,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         check,
     )?);
     if args.serve {
-        return serve_prepared(&args, vec![(name, selected.package, function)]);
+        let front = Front::for_function(args.http, selected.metadata.api);
+        return serve_prepared(&args, vec![(name, selected.package, front, function)]);
     }
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(invoke_all(&function, events, args.json));
@@ -248,6 +244,7 @@ fn serve_all(args: &Args, all: Vec<FunctionCrate>, check: StaticCheck) -> Result
         functions.push((
             f.lambda_name(),
             f.package.clone(),
+            Front::for_function(args.http, f.metadata.api),
             std::sync::Arc::new(Function::prepare(&artifact.zip, *arch, settings, check)?),
         ));
     }
@@ -257,30 +254,24 @@ fn serve_all(args: &Args, all: Vec<FunctionCrate>, check: StaticCheck) -> Result
 /// Serves the prepared functions (each with its Lambda name and package) until a signal.
 fn serve_prepared(
     args: &Args,
-    functions: Vec<(String, String, std::sync::Arc<Function>)>,
+    functions: Vec<(String, String, Front, std::sync::Arc<Function>)>,
 ) -> Result<ExitCode> {
     let runtime = current_thread("the local Runtime API")?;
     let result = runtime.block_on(async {
         // The senders are kept (and dropped) here: the functions never change.
         let mut keep = Vec::new();
         let mut served = Vec::new();
-        for (lambda_name, package, function) in &functions {
+        for (lambda_name, package, front, function) in &functions {
             let (sender, receiver) = tokio::sync::watch::channel(function.clone());
             keep.push(sender);
             served.push(serve::Served {
                 lambda_name: lambda_name.clone(),
                 package: package.clone(),
+                front: *front,
                 functions: receiver,
             });
         }
-        serve::serve(
-            served,
-            args.port,
-            args.http,
-            args.json,
-            &Console::detached()?,
-        )
-        .await
+        serve::serve(served, args.port, args.json, &Console::detached()?).await
     });
     drop(runtime);
     drop(functions);

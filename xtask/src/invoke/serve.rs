@@ -50,6 +50,8 @@ pub(crate) type Functions = watch::Receiver<Arc<Function>>;
 pub(crate) struct Served {
     pub lambda_name: String,
     pub package: String,
+    /// What stands in front of it.
+    pub front: Front,
     pub functions: Functions,
 }
 
@@ -59,7 +61,6 @@ pub(crate) struct Served {
 pub(crate) async fn serve(
     served: Vec<Served>,
     port: u16,
-    front: Front,
     json: bool,
     console: &Console,
 ) -> Result<ExitCode> {
@@ -87,7 +88,7 @@ pub(crate) async fn serve(
             "Serving",
             format!(
                 "any other path as {} at http://127.0.0.1:{}/ (--http)",
-                front.describe(),
+                served[0].front.describe(),
                 loopback.port
             ),
         );
@@ -102,13 +103,13 @@ pub(crate) async fn serve(
                 addresses.join(" and ")
             ),
         );
-        for name in routes.lambda_names() {
+        for (name, one) in routes.lambda_names().zip(&served) {
             console.status(
                 "Serving",
                 format!(
                     "http://127.0.0.1:{}/{name}/… as {} in front of {name} (--http)",
                     loopback.port,
-                    front.describe()
+                    one.front.describe()
                 ),
             );
         }
@@ -132,7 +133,12 @@ pub(crate) async fn serve(
         queues.push(jobs);
         receivers.push(queue);
     }
-    let targets = Arc::new(Targets { routes, queues });
+    let fronts = served.iter().map(|s| s.front).collect();
+    let targets = Arc::new(Targets {
+        routes,
+        queues,
+        fronts,
+    });
     let port = loopback.port;
     let (stop_serving, stop) = Stop::switch();
     let mut acceptors = tokio::task::JoinSet::new();
@@ -146,7 +152,7 @@ pub(crate) async fn serve(
                     if is_lambda_api(req.uri().path()) {
                         invocations_endpoint(req, targets).await
                     } else {
-                        front_door_endpoint(req, targets, front, port).await
+                        front_door_endpoint(req, targets, port).await
                     }
                 }
             },

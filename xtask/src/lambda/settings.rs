@@ -33,6 +33,44 @@ impl LogFormat {
     }
 }
 
+/// What stands in front of a deployed function, which `deploy --api` makes (and the local
+/// front door imitates). Only API Gateway's HTTP API: REST APIs are left to their owners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKind {
+    /// An API Gateway HTTP API: Lambda proxy integration (payload 2.0), `$default` route and
+    /// auto-deployed stage.
+    Http,
+}
+
+impl ApiKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKind::Http => "http",
+        }
+    }
+
+    /// `--api`'s and the table's `api` value; other kinds are refused with the reason.
+    pub fn parse(text: &str) -> anyhow::Result<ApiKind> {
+        match text {
+            "http" => Ok(ApiKind::Http),
+            "rest" => anyhow::bail!(
+                "`rest`: deploy makes HTTP APIs only (`http`: what AWS recommends for a Lambda \
+                 proxy, cheaper and faster, payload 2.0); point an existing REST API's \
+                 AWS_PROXY integration at the function or its alias (see the README)"
+            ),
+            other => anyhow::bail!("`{other}` is not an API kind deploy makes: `http`"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ApiKind, D::Error> {
+        let text = String::deserialize(d)?;
+        ApiKind::parse(&text).map_err(|e| serde::de::Error::custom(format!("api = {e}")))
+    }
+}
+
 /// What is declared; `None` means "leave it as it is".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Declared {

@@ -52,5 +52,5 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Infallible> {
     args.package
         .function_name(args.function_name.as_deref(), "rollback moves the alias of")?;
-    crate::xtask_aws::exec(crate::xtask_aws::Needs::Lambda)
+    crate::xtask_aws::exec(&[])
 }

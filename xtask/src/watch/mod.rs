@@ -29,9 +29,10 @@ pub struct Args {
     /// Serve the release zip `cargo xtask build` makes (slower to rebuild, exactly what ships).
     #[arg(long)]
     pub release: bool,
-    /// What stands in front of the function for every path outside the Invoke API.
-    #[arg(long, value_enum, value_name = "FRONT", default_value = "rest")]
-    pub http: Front,
+    /// What stands in front of the function for every path outside the Invoke API
+    /// [default: http-api for a function whose table declares `api = "http"`, else rest].
+    #[arg(long, value_enum, value_name = "FRONT")]
+    pub http: Option<Front>,
     /// Port on localhost (0 picks a free one).
     #[arg(long, value_name = "P", default_value_t = 9000)]
     pub port: u16,
@@ -90,20 +91,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             served.push(crate::invoke::Served {
                 lambda_name: builder.function.lambda_name(),
                 package: builder.function.package.clone(),
+                front: Front::for_function(args.http, builder.function.metadata.api),
                 functions,
             });
             rebuilds.push(tokio::spawn(reload::rebuild_on_change(
                 builder, changes, publish, paths, built_from,
             )));
         }
-        let result = serve(
-            served,
-            args.port,
-            args.http,
-            args.json,
-            &Console::detached()?,
-        )
-        .await;
+        let result = serve(served, args.port, args.json, &Console::detached()?).await;
         for rebuild in rebuilds {
             rebuild.abort();
             let _ = rebuild.await;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use std::collections::BTreeMap;
 
-use crate::lambda::settings::{Declared, LogFormat};
+use crate::lambda::settings::{ApiKind, Declared, LogFormat};
 use crate::lambda::Arch;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
@@ -43,6 +43,9 @@ pub struct LambdaMetadata {
     /// function crate's directory.
     pub smoke_event: Option<std::path::PathBuf>,
     pub smoke_expect: Option<std::path::PathBuf>,
+    /// `deploy`'s API in front of the function (`api = "http"`), which the local front door
+    /// imitates by default.
+    pub api: Option<ApiKind>,
 }
 
 impl LambdaMetadata {
@@ -65,6 +68,7 @@ impl LambdaMetadata {
             ephemeral_storage: self.ephemeral_storage.or(d.ephemeral_storage),
             smoke_event: self.smoke_event.or(d.smoke_event),
             smoke_expect: self.smoke_expect.or(d.smoke_expect),
+            api: self.api.or(d.api),
         }
     }
 
@@ -87,7 +91,7 @@ impl LambdaMetadata {
 const KEYS: &str = "function-name = \"NAME\", bin = \"BINARY\", arch = \"x86_64\" | \"arm64\", \
     memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
     application-log-level, system-log-level, ephemeral-storage = MB, smoke-event = \"FILE\", \
-    smoke-expect = \"FILE\", [package.metadata.lambda.environment]";
+    smoke-expect = \"FILE\", api = \"http\", [package.metadata.lambda.environment]";
 
 /// A `[package.metadata.lambda]` table as `cargo metadata` gives it.
 pub fn from_json(table: &serde_json::Value) -> Result<LambdaMetadata> {
@@ -154,6 +158,18 @@ mod tests {
         assert_eq!((m.memory, m.log_format), (Some(256), Some(LogFormat::Json)));
         assert_eq!(m.environment["A"], "ws");
         assert_eq!(m.environment["B"], "own");
+    }
+
+    #[test]
+    fn reads_the_api_kind() {
+        let m = parse("[package.metadata.lambda]\napi = \"http\"\n").unwrap();
+        assert_eq!(m.api, Some(ApiKind::Http));
+        let err = format!(
+            "{:#}",
+            parse("[package.metadata.lambda]\napi = \"rest\"\n").unwrap_err()
+        );
+        assert!(err.contains("deploy makes HTTP APIs only"), "{err}");
+        assert!(parse("[package.metadata.lambda]\napi = \"grpc\"\n").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use futures_util::stream::{self, StreamExt};
 use xtask::deploy::Args;
 use xtask::lambda::names::FunctionRef;
-use xtask::lambda::settings::Declared;
+use xtask::lambda::settings::{ApiKind, Declared};
 use xtask::lambda::Arch;
 use xtask::util::runtime;
 use xtask::util::status::{error, status};
@@ -33,6 +33,8 @@ struct Prepared {
     target: FunctionRef,
     arch: Arch,
     declared: Declared,
+    /// The API in front of it: `--api`, else the table's `api`.
+    api: Option<ApiKind>,
     smoke: Option<SmokeTest>,
     crate_: FunctionCrate,
 }
@@ -116,6 +118,7 @@ pub fn run(args: Args) -> Result<()> {
                     let inputs = flow::Inputs {
                         args: &args,
                         declared: &p.declared,
+                        api: p.api,
                         function: &p.name,
                         target: &p.target,
                         arch: p.arch,
@@ -232,6 +235,7 @@ fn prepare(args: &Args, function: FunctionCrate) -> Result<(Prepared, Option<Ste
             target,
             arch,
             declared,
+            api: args.one_time.api.or(metadata.api),
             smoke,
             crate_: function,
         },

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use xtask::lambda::settings::Change;
 
+use crate::model::api::ApiReport;
 use crate::steps::role::RoleReport;
 use crate::steps::url::UrlReport;
 
@@ -13,6 +14,7 @@ pub struct Extras {
     pub settings: Vec<Change>,
     pub role: Option<RoleReport>,
     pub url: Option<UrlReport>,
+    pub api: Option<ApiReport>,
 }
 
 /// The URL, or what stands in its place when a dry run would create it.
@@ -49,6 +51,13 @@ impl Extras {
                 url.outcome
             ));
         }
+        if let Some(api) = &self.api {
+            out.push_str(&format!(
+                "API:         {} ({})\n",
+                api_text(api),
+                api_detail(api)
+            ));
+        }
         out
     }
 
@@ -80,8 +89,39 @@ impl Extras {
                 url.outcome
             ));
         }
+        if let Some(api) = &self.api {
+            out.push_str(&format!(
+                "| API | {} ({}) |\n",
+                api_text(api),
+                api_detail(api)
+            ));
+        }
         out
     }
+}
+
+/// The API's URL, or what stands in its place when a dry run would create it.
+fn api_text(api: &ApiReport) -> &str {
+    match api.url.as_str() {
+        "" => "(made by a run without --dry-run)",
+        made => made,
+    }
+}
+
+/// `HTTP API 1a2b3c to …:function:echo:live, created`, with what was corrected.
+fn api_detail(api: &ApiReport) -> String {
+    let mut detail = format!("{} API", api.kind.to_ascii_uppercase());
+    if !api.api_id.is_empty() {
+        detail.push_str(&format!(" {}", api.api_id));
+    }
+    if !api.target.is_empty() {
+        detail.push_str(&format!(" to {}", api.target));
+    }
+    detail.push_str(&format!(", {}", api.outcome));
+    if api.outcome.contains("correct") {
+        detail.push_str(&format!(": {}", api.changes.join("; ")));
+    }
+    detail
 }
 
 trait AuthName {
@@ -122,8 +162,24 @@ mod tests {
                 outcome: "created".into(),
                 permissions_added: vec!["FunctionURLAllowPublicAccess".into()],
             }),
+            api: Some(ApiReport {
+                kind: "http",
+                api_id: "a1b2c3".into(),
+                url: "https://a1b2c3.execute-api.us-east-1.amazonaws.com/".into(),
+                target: "arn:aws:lambda:us-east-1:1:function:echo:live".into(),
+                outcome: "corrected".into(),
+                changes: vec!["the $default route".into()],
+            }),
         };
         let human = extras.human(false);
+        assert!(
+            human.contains(
+                "API:         https://a1b2c3.execute-api.us-east-1.amazonaws.com/ (HTTP API \
+                 a1b2c3 to arn:aws:lambda:us-east-1:1:function:echo:live, corrected: the \
+                 $default route)"
+            ),
+            "{human}"
+        );
         assert!(
             human.contains("setting:     memory (MB): 128 -> 256"),
             "{human}"

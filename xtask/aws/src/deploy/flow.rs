@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use xtask::deploy::{Args, Operation};
 use xtask::lambda::names::FunctionRef;
-use xtask::lambda::settings::Declared;
+use xtask::lambda::settings::{ApiKind, Declared};
 use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
@@ -23,12 +23,14 @@ use crate::model::function::{in_progress, progress, InvokeAnswer, Progress, Remo
 use crate::model::timeouts;
 use crate::sdk::{connect, Session};
 use crate::steps::wait::{until_idle, upload, wait_while};
-use crate::steps::{alias, role, settings, url, wait};
+use crate::steps::{self, alias, role, settings, url, wait};
 
 /// What a deploy starts from, all of it checked before the first request.
 pub struct Inputs<'a> {
     pub args: &'a Args,
     pub declared: &'a Declared,
+    /// The API to put (or keep) in front of the function.
+    pub api: Option<ApiKind>,
     pub function: &'a str,
     pub target: &'a FunctionRef,
     pub arch: Arch,
@@ -42,6 +44,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     let Inputs {
         args,
         declared,
+        api,
         function,
         target,
         arch,
@@ -115,6 +118,19 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     if let Some(auth) = args.one_time.url {
         let url = url::ensure_url(&lambda, auth, args.alias.as_deref(), args.dry_run).await?;
         extras.url = Some(url);
+    }
+    if let Some(kind) = api {
+        let arn = remote.as_ref().and_then(|r| r.arn.as_deref());
+        let made = steps::api::ensure_api(
+            &session,
+            &lambda,
+            kind,
+            arn,
+            args.alias.as_deref(),
+            args.dry_run,
+        )
+        .await?;
+        extras.api = Some(made);
     }
 
     // Only a failed smoke test keeps a published version from the alias.

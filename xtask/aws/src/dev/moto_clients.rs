@@ -1,4 +1,4 @@
-//! moto's Lambda (and IAM, CloudWatch Logs) side through the AWS SDK, for the deploy tests and benchmark: clients with
+//! moto's Lambda (and IAM, CloudWatch Logs, API Gateway) side through the AWS SDK, for the deploy tests and benchmark: clients with
 //! fixed test credentials and the function they deploy to. Installing and starting moto
 //! needs no SDK: that is `xtask::dev::moto`.
 
@@ -9,50 +9,44 @@ use xtask::lambda::Arch;
 use crate::lambda;
 use crate::sdk::http_client;
 
-/// A Lambda client for moto with fixed test credentials, independent of the environment.
-pub fn lambda_client(endpoint: &str) -> Client {
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(http_client())
-        .build();
-    Client::from_conf(config)
+/// A client of the SDK crate `$sdk` for moto at `$endpoint` in `$region`, with fixed test
+/// credentials, independent of the environment.
+macro_rules! moto_client {
+    ($sdk:ident, $endpoint:expr, $region:expr) => {{
+        let config = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new($region.to_string()))
+            .credentials_provider($sdk::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .endpoint_url($endpoint)
+            .http_client(http_client())
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
 }
 
-/// An IAM client for moto with the same fixed test credentials.
+/// A Lambda client for moto (us-east-1).
+pub fn lambda_client(endpoint: &str) -> Client {
+    moto_client!(aws_sdk_lambda, endpoint, "us-east-1")
+}
+
+/// An IAM client for moto.
 #[cfg(feature = "iam")]
 pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .region(aws_sdk_iam::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_iam::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(http_client())
-        .build();
-    aws_sdk_iam::Client::from_conf(config)
+    moto_client!(aws_sdk_iam, endpoint, "us-east-1")
 }
 
-/// A CloudWatch Logs client for moto in `region`, with the same fixed test credentials.
+/// A CloudWatch Logs client for moto in `region`.
 #[cfg(feature = "logs")]
 pub fn logs_client(endpoint: &str, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let config = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new(
-            region.to_string(),
-        ))
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .http_client(http_client())
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(config)
+    moto_client!(aws_sdk_cloudwatchlogs, endpoint, region)
+}
+
+/// An API Gateway (v2) client for moto in `region`.
+#[cfg(feature = "api")]
+pub fn apigateway_client(endpoint: &str, region: &str) -> aws_sdk_apigatewayv2::Client {
+    moto_client!(aws_sdk_apigatewayv2, endpoint, region)
 }
 
 /// The CreateFunction `deploy --create` sends, with placeholder code.

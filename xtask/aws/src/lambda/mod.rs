@@ -361,47 +361,13 @@ mod tests {
 
     use super::*;
 
-    /// `get_function` -> `GetFunction`.
-    fn camel(snake: &str) -> String {
-        snake
-            .split('_')
-            .map(|word| {
-                let mut chars = word.chars();
-                chars
-                    .next()
-                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                    .unwrap_or_default()
-            })
-            .collect()
-    }
-
-    /// Every `client.<operation>(` in the code of the files that call Lambda (not in their
-    /// comments, not in their tests).
+    /// Every `client.<operation>(` in the code of the files that call Lambda.
     fn operations_called() -> BTreeSet<String> {
-        let sources = [
+        crate::sdk::calls::operations_called(&[
             include_str!("mod.rs"),
             include_str!("settings.rs"),
             include_str!("url.rs"),
-        ];
-        let code: String = sources
-            .iter()
-            .flat_map(|source| {
-                let code = source.find("#[cfg(test)]").unwrap_or(source.len());
-                source[..code].lines()
-            })
-            .filter(|line| !line.trim_start().starts_with("//"))
-            .flat_map(|line| line.split_whitespace())
-            .collect();
-        code.match_indices("client.")
-            .filter_map(|(at, found)| {
-                let rest = &code[at + found.len()..];
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                    .collect();
-                rest[name.len()..].starts_with('(').then(|| camel(&name))
-            })
-            .collect()
+        ])
     }
 
     #[test]
@@ -416,11 +382,6 @@ mod tests {
             "the calls in lambda/ (left) and xtask::deploy::Operation::ALL (right), \
              which `cargo xtask iam-policy` prints the deploying role's permissions from, differ"
         );
-    }
-
-    #[test]
-    fn snake_to_camel() {
-        assert_eq!(camel("update_function_code"), "UpdateFunctionCode");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The function URL calls: GetFunctionUrlConfig, CreateFunctionUrlConfig, GetPolicy and
-//! AddPermission, one method each.
+//! The function URL calls: GetFunctionUrlConfig, CreateFunctionUrlConfig; and the resource
+//! policy's, GetPolicy and AddPermission (a public URL's grants, an API's), one method each.
 
 use anyhow::Result;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
@@ -78,6 +78,30 @@ impl Lambda<'_> {
             Grant::InvokeFunction => request.invoked_via_function_url(true),
         };
         request
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::AddPermission, e).1)?;
+        Ok(())
+    }
+}
+
+impl Lambda<'_> {
+    /// AddPermission: API Gateway may invoke the function (or the alias `qualifier`) when the
+    /// request comes from `source_arn` (one API's route), and from nowhere else.
+    pub async fn allow_api(
+        &self,
+        qualifier: Option<&str>,
+        statement_id: &str,
+        source_arn: &str,
+    ) -> Result<()> {
+        self.client
+            .add_permission()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .statement_id(statement_id)
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(source_arn)
             .send()
             .await
             .map_err(|e| self.fail(Operation::AddPermission, e).1)?;

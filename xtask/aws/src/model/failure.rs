@@ -55,7 +55,8 @@ pub fn classify(raw: &RawFailure) -> ApiFailure {
         return ApiFailure::Unreachable(raw.detail.clone());
     }
     match raw.code.as_deref() {
-        Some("ResourceNotFoundException") => ApiFailure::NotFound,
+        // Lambda's and CloudWatch Logs' name for it, then API Gateway's.
+        Some("ResourceNotFoundException" | "NotFoundException") => ApiFailure::NotFound,
         Some("ResourceConflictException") => ApiFailure::Conflict(message),
         Some("PreconditionFailedException") => ApiFailure::StaleRevision,
         Some("AccessDeniedException" | "AccessDenied") => ApiFailure::AccessDenied(message),

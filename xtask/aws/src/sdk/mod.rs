@@ -3,6 +3,8 @@
 //! front ([`Session`]); the request [`Meter`]; SDK errors as [`RawFailure`](raw::raw_failure)s.
 //! The services' clients (`lambda`, `iam`) are made from a [`Session`].
 
+#[cfg(test)]
+pub mod calls;
 pub mod credentials;
 pub mod meter;
 pub mod raw;

@@ -170,9 +170,11 @@ async fn setup(args: &Args, inputs: &Inputs) -> Result<Report> {
             name: policy.clone(),
             outcome: Outcome::of(plan.policy, dry_run),
             detail: format!(
-                "on role {role}, allows {} on {arns} and {} versions and aliases",
+                "on role {role}, allows {} on {arns} and {} versions and aliases, and \
+                 apigateway:GET on the HTTP APIs of {} (to check an API declared)",
                 actions.join(", "),
                 if functions.len() == 1 { "its" } else { "their" },
+                session.sdk.region,
             ),
         },
     ];

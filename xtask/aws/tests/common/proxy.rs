@@ -195,6 +195,18 @@ pub fn operation_of(method: &str, path: &str) -> &'static str {
         ("GET", [_, "functions", _, "policy"]) => "GetPolicy",
         ("POST", [_, "functions", _, "policy"]) => "AddPermission",
         ("POST", [_, "functions", _, "invocations"]) => "Invoke",
+        // API Gateway (v2).
+        ("GET", ["v2", "apis"]) => "GetApis",
+        ("POST", ["v2", "apis"]) => "CreateApi",
+        ("GET", ["v2", "apis", _, "integrations"]) => "GetIntegrations",
+        ("POST", ["v2", "apis", _, "integrations"]) => "CreateIntegration",
+        ("PATCH", ["v2", "apis", _, "integrations", _]) => "UpdateIntegration",
+        ("GET", ["v2", "apis", _, "routes"]) => "GetRoutes",
+        ("POST", ["v2", "apis", _, "routes"]) => "CreateRoute",
+        ("PATCH", ["v2", "apis", _, "routes", _]) => "UpdateRoute",
+        ("GET", ["v2", "apis", _, "stages"]) => "GetStages",
+        ("POST", ["v2", "apis", _, "stages"]) => "CreateStage",
+        ("PATCH", ["v2", "apis", _, "stages", _]) => "UpdateStage",
         _ => "Other",
     }
 }

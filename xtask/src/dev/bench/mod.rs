@@ -124,7 +124,7 @@ pub fn run(args: Args) -> Result<()> {
         Bench::FirstBuild(args) => first_build::run(args),
         Bench::FirstDeploy(args) => first_deploy::run(args),
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
-        Bench::Deploy => match crate::xtask_aws::exec(crate::xtask_aws::Needs::Lambda)? {},
+        Bench::Deploy => match crate::xtask_aws::exec(&[])? {},
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
         Bench::Watch(args) => watch::run(args),
     }

@@ -826,4 +826,121 @@ mod tests {
         assert_eq!(headers.first().unwrap(), "Host");
         assert_eq!(headers.last().unwrap(), "X-Forwarded-Proto");
     }
+
+    /// AWS's example of a payload format 2.0 event (API Gateway developer guide, "Create AWS
+    /// Lambda proxy integrations for HTTP APIs"), as documented.
+    const DOCUMENTED_2_0: &str = r#"{
+      "version": "2.0",
+      "routeKey": "$default",
+      "rawPath": "/my/path",
+      "rawQueryString": "parameter1=value1&parameter1=value2&parameter2=value",
+      "cookies": ["cookie1", "cookie2"],
+      "headers": {"header1": "value1", "header2": "value1,value2"},
+      "queryStringParameters": {"parameter1": "value1,value2", "parameter2": "value"},
+      "requestContext": {
+        "accountId": "123456789012",
+        "apiId": "api-id",
+        "authentication": {"clientCert": {"clientCertPem": "CERT_CONTENT"}},
+        "authorizer": {"jwt": {"claims": {"claim1": "value1"}, "scopes": ["scope1"]}},
+        "domainName": "id.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "id",
+        "http": {"method": "POST", "path": "/my/path", "protocol": "HTTP/1.1",
+                 "sourceIp": "192.0.2.1", "userAgent": "agent"},
+        "requestId": "id",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "12/Mar/2020:19:03:58 +0000",
+        "timeEpoch": 1583348638390
+      },
+      "body": "Hello from Lambda",
+      "pathParameters": {"parameter1": "value1"},
+      "isBase64Encoded": false,
+      "stageVariables": {"stageVariable1": "value1", "stageVariable2": "value2"}
+    }"#;
+
+    /// The documented request through `--http http-api`: every field AWS documents is there
+    /// with the same value, but for ids, times, the domain and the client's address; the
+    /// members an authorizer, path parameters or stage variables would add are absent, as a
+    /// `$default` route without them leaves them.
+    #[test]
+    fn http_api_event_is_the_documented_payload_2_0() {
+        let documented: Value = serde_json::from_str(DOCUMENTED_2_0).unwrap();
+        let request = request(
+            "POST",
+            "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+            &[
+                ("header1", "value1"),
+                ("header2", "value1"),
+                ("header2", "value2"),
+                ("cookie", "cookie1; cookie2"),
+                ("user-agent", "agent"),
+                ("content-type", "text/plain"),
+            ],
+            b"Hello from Lambda",
+        );
+        let ours = json_of(Front::HttpApi, &request);
+        let without = |v: &Value, absent: &[&str]| -> Vec<String> {
+            let mut keys: Vec<String> = v
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| !absent.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            without(&ours, &[]),
+            without(&documented, &["pathParameters", "stageVariables"])
+        );
+        for same in [
+            "version",
+            "routeKey",
+            "rawPath",
+            "rawQueryString",
+            "cookies",
+            "queryStringParameters",
+            "body",
+            "isBase64Encoded",
+        ] {
+            assert_eq!(ours[same], documented[same], "{same}");
+        }
+        // API Gateway adds its own headers (X-Forwarded-*, the trace id) to the client's.
+        for (name, value) in documented["headers"].as_object().unwrap() {
+            assert_eq!(&ours["headers"][name], value, "header {name}");
+        }
+        let (context, doc_context) = (&ours["requestContext"], &documented["requestContext"]);
+        assert_eq!(
+            without(context, &[]),
+            without(doc_context, &["authentication", "authorizer"])
+        );
+        for same in ["routeKey", "stage"] {
+            assert_eq!(context[same], doc_context[same], "{same}");
+        }
+        for same in ["method", "path", "protocol", "userAgent"] {
+            assert_eq!(
+                context["http"][same], doc_context["http"][same],
+                "http.{same}"
+            );
+        }
+        // Ids, times, the domain, the client's address: each of the documented type.
+        for (path, kind) in [
+            ("/accountId", "string"),
+            ("/apiId", "string"),
+            ("/domainName", "string"),
+            ("/domainPrefix", "string"),
+            ("/http/sourceIp", "string"),
+            ("/requestId", "string"),
+            ("/time", "string"),
+            ("/timeEpoch", "number"),
+        ] {
+            let of = |v: &Value| match v.pointer(path) {
+                Some(Value::String(_)) => "string",
+                Some(Value::Number(_)) => "number",
+                other => panic!("{path}: {other:?}"),
+            };
+            assert_eq!((of(context), of(doc_context)), (kind, kind), "{path}");
+        }
+    }
 }

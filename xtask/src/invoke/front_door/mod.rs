@@ -49,6 +49,19 @@ pub enum Front {
 }
 
 impl Front {
+    /// The front `--http` picks for a function: the flag, else the API its table declares
+    /// (`api = "http"`: what `deploy` puts in front of it in AWS), else a REST API's.
+    pub fn for_function(
+        flag: Option<Front>,
+        api: Option<crate::lambda::settings::ApiKind>,
+    ) -> Front {
+        match (flag, api) {
+            (Some(front), _) => front,
+            (None, Some(crate::lambda::settings::ApiKind::Http)) => Front::HttpApi,
+            (None, None) => Front::Rest,
+        }
+    }
+
     /// What the front is, for a status line.
     pub(crate) fn describe(self) -> &'static str {
         match self {
@@ -159,6 +172,20 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+
+    #[test]
+    fn the_flag_wins_then_the_declared_api() {
+        use crate::lambda::settings::ApiKind;
+        assert_eq!(Front::for_function(None, None), Front::Rest);
+        assert_eq!(
+            Front::for_function(None, Some(ApiKind::Http)),
+            Front::HttpApi
+        );
+        assert_eq!(
+            Front::for_function(Some(Front::FunctionUrl), Some(ApiKind::Http)),
+            Front::FunctionUrl
+        );
+    }
 
     #[test]
     fn stamps_have_aws_shaped_ids() {
