@@ -4,9 +4,10 @@
 
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
-use hyper::{Method, Request, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
+use super::event_stream;
 use super::events::request_too_large_message;
 use super::function::VERSION;
 use super::http::{json_reply, read_capped, Reply};
@@ -24,6 +25,8 @@ pub(super) struct Job {
     pub event: Bytes,
     /// Where the answer goes; `None` for an `Event` invocation, whose caller does not wait.
     pub reply: Option<oneshot::Sender<Answer>>,
+    /// InvokeWithResponseStream: where each piece of a streamed response goes as it comes.
+    pub chunks: Option<mpsc::UnboundedSender<Bytes>>,
 }
 
 /// What becomes of a job.
@@ -213,6 +216,14 @@ fn invoked_name(path: &str) -> Option<&str> {
         .filter(|name| !name.is_empty() && !name.contains('/'))
 }
 
+/// NAME in `/2021-11-15/functions/NAME/response-streaming-invocations`
+/// (InvokeWithResponseStream).
+fn stream_invoked_name(path: &str) -> Option<&str> {
+    path.strip_prefix("/2021-11-15/functions/")
+        .and_then(|rest| rest.strip_suffix("/response-streaming-invocations"))
+        .filter(|name| !name.is_empty() && !name.contains('/'))
+}
+
 /// Where invocations go: each served function's queue, and which one a request is for.
 pub(super) struct Targets {
     pub routes: Routes,
@@ -228,8 +239,10 @@ pub(super) async fn invocations_endpoint(
     targets: std::sync::Arc<Targets>,
 ) -> Reply {
     let path = req.uri().path();
-    let Some(name) = invoked_name(path) else {
-        return ApiError::not_found(path).reply();
+    let (name, streaming) = match (invoked_name(path), stream_invoked_name(path)) {
+        (Some(name), _) => (name, false),
+        (None, Some(name)) => (name, true),
+        (None, None) => return ApiError::not_found(path).reply(),
     };
     let jobs = match targets.routes.invoke(name) {
         Ok(index) => targets.queues[index].clone(),
@@ -260,6 +273,16 @@ pub(super) async fn invocations_endpoint(
         }
     };
     let kind = match InvocationType::from_header(header.map(HeaderValue::as_bytes)) {
+        // InvokeWithResponseStream has no asynchronous form.
+        Ok(InvocationType::Event) if streaming => {
+            return ApiError::validation(
+                "1 validation error detected: Value 'Event' at 'invocationType' failed to \
+                 satisfy constraint: Member must satisfy enum value set: [RequestResponse, \
+                 DryRun]"
+                    .into(),
+            )
+            .reply()
+        }
         Ok(kind) => kind,
         Err(error) => return error.reply(),
     };
@@ -277,10 +300,18 @@ pub(super) async fn invocations_endpoint(
             (Some(reply), Some(answer))
         }
     };
+    let (chunks, streamed) = match streaming {
+        true => {
+            let (sink, chunks) = mpsc::unbounded_channel();
+            (Some(sink), Some(chunks))
+        }
+        false => (None, None),
+    };
     let job = Job {
         request_id: request_id.clone(),
         event,
         reply,
+        chunks,
     };
     if jobs.send(job).await.is_err() {
         return ApiError::shutting_down().reply();
@@ -288,6 +319,9 @@ pub(super) async fn invocations_endpoint(
     let Some(answer) = answer else {
         return empty_reply(StatusCode::ACCEPTED, &request_id);
     };
+    if let Some(chunks) = streamed {
+        return stream_response(&request_id, chunks, answer, tail);
+    }
     match answer.await {
         Ok(Answer::Invoked(invocation, memory_mb)) => {
             invoke_response(&invocation, tail.then_some(memory_mb))
@@ -295,6 +329,70 @@ pub(super) async fn invocations_endpoint(
         Ok(Answer::NotStarted) => ApiError::not_started().reply(),
         Ok(Answer::ShuttingDown) | Err(_) => ApiError::shutting_down().reply(),
     }
+}
+
+/// InvokeWithResponseStream's answer, sent as the invocation runs: each piece of the response
+/// as a `PayloadChunk` event (a response that was not streamed, whole, in one), then
+/// `InvokeComplete` with the error, if any, and with `tail` the log's end. A client that goes
+/// away stops nothing: the invocation runs to its end, as on Lambda.
+fn stream_response(
+    request_id: &str,
+    mut chunks: mpsc::UnboundedReceiver<Bytes>,
+    answer: oneshot::Receiver<Answer>,
+    tail: bool,
+) -> Reply {
+    let (body, pieces) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut connected = true;
+        while let Some(chunk) = chunks.recv().await {
+            connected = connected && body.send(event_stream::payload_chunk(&chunk)).await.is_ok();
+        }
+        let complete = match answer.await {
+            Ok(Answer::Invoked(invocation, memory_mb)) => {
+                if !invocation.streamed && invocation.succeeded() {
+                    let _ = body
+                        .send(event_stream::payload_chunk(invocation.payload()))
+                        .await;
+                }
+                let error = (!invocation.succeeded()).then(|| error_of(&invocation));
+                let log = tail.then(|| invocation.log_result(memory_mb));
+                event_stream::invoke_complete(
+                    error.as_ref().map(|(t, m)| (t.as_str(), m.as_str())),
+                    log.as_deref(),
+                )
+            }
+            Ok(Answer::NotStarted) => event_stream::invoke_complete(
+                Some(("ServiceException", "the function could not be started")),
+                None,
+            ),
+            Ok(Answer::ShuttingDown) | Err(_) => event_stream::invoke_complete(
+                Some(("ServiceException", "the Lambda emulator is shutting down")),
+                None,
+            ),
+        };
+        let _ = body.send(complete).await;
+    });
+    let mut reply = Response::new(super::http::streamed(pieces));
+    let headers = reply.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    headers.insert("x-amz-executed-version", HeaderValue::from_static(VERSION));
+    request_id_header(&mut reply, request_id);
+    reply
+}
+
+/// A failed invocation's error type and message, from its payload.
+fn error_of(invocation: &Invocation) -> (String, String) {
+    let json: serde_json::Value = serde_json::from_slice(invocation.payload()).unwrap_or_default();
+    (
+        invocation.error_type().unwrap_or("Unhandled").to_string(),
+        json["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
 }
 
 /// `Event` and `DryRun`'s answers: a status and no body.
@@ -307,7 +405,22 @@ fn empty_reply(status: StatusCode, request_id: &str) -> Reply {
 /// The Invoke API's answer: the payload, with the headers that mark an unhandled error, and
 /// with `tail_of` (the function's memory size) the log's end.
 fn invoke_response(invocation: &Invocation, tail_of: Option<u32>) -> Reply {
-    let mut response = json_reply(StatusCode::OK, invocation.payload().clone());
+    // A streamed response past the buffered limit, asked for with the buffered Invoke.
+    let too_large = invocation.streamed && invocation.payload().len() > MAX_PAYLOAD_BYTES;
+    let payload = match too_large {
+        true => {
+            super::invocation::InvocationError::new(
+                "Function.ResponseSizeTooLarge",
+                &format!(
+                    "Response payload size exceeded maximum allowed payload size \
+                 ({MAX_PAYLOAD_BYTES} bytes)."
+                ),
+            )
+            .payload
+        }
+        false => invocation.payload().clone(),
+    };
+    let mut response = json_reply(StatusCode::OK, payload);
     request_id_header(&mut response, &invocation.request_id);
     let headers = response.headers_mut();
     headers.insert("x-amz-executed-version", HeaderValue::from_static(VERSION));
@@ -316,7 +429,7 @@ fn invoke_response(invocation: &Invocation, tail_of: Option<u32>) -> Reply {
             headers.insert("x-amz-log-result", log);
         }
     }
-    if !invocation.succeeded() {
+    if !invocation.succeeded() || too_large {
         // As the Invoke API marks errors the function did not handle.
         headers.insert(
             "x-amz-function-error",

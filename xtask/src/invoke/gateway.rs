@@ -5,7 +5,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -23,7 +22,8 @@ const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Whether a path belongs to the Lambda API (the Invoke endpoint and its neighbours),
 /// rather than to the front door.
 pub(super) fn is_lambda_api(path: &str) -> bool {
-    path.starts_with("/2015-03-31/")
+    // Invoke's API version, and InvokeWithResponseStream's.
+    path.starts_with("/2015-03-31/") || path.starts_with("/2021-11-15/")
 }
 
 /// Turns one HTTP request into an invocation and its answer into the HTTP response.
@@ -72,6 +72,7 @@ pub(super) async fn front_door_endpoint(
         request_id: stamp.request_id.clone(),
         event: Bytes::from(event),
         reply: Some(answer_to),
+        chunks: None,
     };
     if jobs.send(job).await.is_err() {
         return plain(503, r#"{"message":"Service Unavailable"}"#);
@@ -104,7 +105,7 @@ fn plain(status: u16, body: &'static str) -> Reply {
 
 /// The front's answer as hyper's response; a header a client could not read is dropped.
 fn reply(response: HttpResponse) -> Reply {
-    let mut reply = Response::new(Full::new(Bytes::from(response.body)));
+    let mut reply = Response::new(super::http::full(response.body));
     *reply.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
     for (name, value) in response.headers {
         if let (Ok(name), Ok(value)) = (

@@ -13,10 +13,26 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub(super) type Reply = Response<Full<Bytes>>;
+/// A reply's body: whole, or streamed as it is produced.
+pub(super) type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, Infallible>;
+pub(super) type Reply = Response<Body>;
+
+/// A whole body.
+pub(super) fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into()).boxed_unsync()
+}
+
+/// A body sent piece by piece, as `pieces` gives them, until it closes.
+pub(super) fn streamed(pieces: tokio::sync::mpsc::Receiver<Bytes>) -> Body {
+    let frames = futures_util::stream::unfold(pieces, |mut pieces| async move {
+        let piece = pieces.recv().await?;
+        Some((Ok(hyper::body::Frame::data(piece)), pieces))
+    });
+    http_body_util::StreamBody::new(frames).boxed_unsync()
+}
 
 pub(super) fn json_reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
-    let mut reply = Response::new(Full::new(body.into()));
+    let mut reply = Response::new(full(body));
     *reply.status_mut() = status;
     reply
         .headers_mut()

@@ -26,6 +26,8 @@ pub(crate) struct Invocation {
     /// The function's log lines since the previous invocation (under `--serve`; empty when
     /// its logs go straight to our stderr), at most [`LOG_TAIL_BYTES`].
     pub logs: Vec<u8>,
+    /// The runtime streamed its response (`Lambda-Runtime-Function-Response-Mode: streaming`).
+    pub streamed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +241,7 @@ mod tests {
             max_memory_kb: 2049,
             pid: 1,
             logs: Vec::new(),
+            streamed: false,
         };
         assert_eq!(
             inv.report_line(128),
@@ -290,6 +293,7 @@ mod tests {
             max_memory_kb: 1024,
             pid: 1,
             logs: b"hello\n".to_vec(),
+            streamed: false,
         };
         let log = decode(inv.log_result(128));
         assert!(

@@ -25,6 +25,7 @@
 
 mod console;
 mod endpoint;
+mod event_stream;
 mod events;
 mod front_door;
 mod function;
@@ -40,6 +41,7 @@ mod routes;
 mod runtime_api;
 mod sandbox;
 mod serve;
+mod stream;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -289,8 +291,12 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
     tokio::pin!(shutdown);
     for event in events {
         let env = warm(&mut sandbox, function, &console).await?;
+        // A streamed response reaches stdout as it comes (a JSON record waits for the end).
+        let (sink, chunks) = tokio::sync::mpsc::unbounded_channel();
+        let printer = (!json).then(|| tokio::spawn(print_chunks(chunks)));
+        let request_id = ids::new_request_id();
         let invocation = tokio::select! {
-            invocation = env.invoke(event) => invocation,
+            invocation = env.invoke_streaming(request_id, event, Some(&sink)) => invocation,
             () = &mut shutdown => {
                 console.status("Stopped", "on signal");
                 if let Some(env) = sandbox {
@@ -299,7 +305,19 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
                 return Ok(ExitCode::from(130));
             }
         };
-        console.invocation(&invocation, function.settings.memory_mb, json, true)?;
+        drop(sink);
+        let printed = match printer {
+            Some(printer) => printer.await.unwrap_or(Ok(false))?,
+            None => false,
+        };
+        // What streamed out is on stdout already; a failure's error payload still is not.
+        let payload_to_stdout = !(printed && invocation.succeeded());
+        console.invocation(
+            &invocation,
+            function.settings.memory_mb,
+            json,
+            payload_to_stdout,
+        )?;
         if !invocation.succeeded() {
             failed += 1;
         }
@@ -315,6 +333,27 @@ async fn invoke_all(function: &Function, events: Vec<Bytes>, json: bool) -> Resu
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a streamed response's chunks to stdout as they come, then a newline if it did not
+/// end with one (as a buffered payload's line ends); whether anything streamed.
+async fn print_chunks(mut chunks: tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Result<bool> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut last = None;
+    while let Some(chunk) = chunks.recv().await {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&chunk)
+            .and_then(|()| stdout.flush())
+            .context("writing the streamed response to stdout")?;
+        last = chunk.last().copied().or(last);
+    }
+    if last.is_some_and(|b| b != b'\n') {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(b"\n").and_then(|()| stdout.flush())?;
+    }
+    Ok(last.is_some())
 }
 
 /// Resolves on SIGINT, SIGTERM or SIGHUP (the terminal went away): each asks us to stop,

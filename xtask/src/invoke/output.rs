@@ -91,6 +91,7 @@ mod tests {
             max_memory_kb: 1024,
             pid: 7,
             logs: Vec::new(),
+            streamed: false,
         }
     }
 

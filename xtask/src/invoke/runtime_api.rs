@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use http_body_util::Full;
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -17,7 +17,8 @@ use tokio::task::JoinHandle;
 use super::http::{accept_loop, json_reply, read_capped, Reply, Stop};
 use super::ids::new_trace_id;
 use super::invocation::{error_json, InvocationError};
-use crate::lambda::MAX_PAYLOAD_BYTES;
+use super::stream;
+use crate::lambda::{MAX_PAYLOAD_BYTES, MAX_STREAMED_BYTES};
 
 pub(super) const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
 const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
@@ -38,6 +39,11 @@ pub(super) enum ApiMsg {
     Delivered {
         request_id: String,
         at: Instant,
+    },
+    /// A piece of a streamed response, as it came.
+    Chunk {
+        request_id: String,
+        bytes: Bytes,
     },
     Response {
         request_id: String,
@@ -171,7 +177,7 @@ impl RuntimeApi {
             request_id: p.request_id.clone(),
             at: Instant::now(),
         });
-        let mut reply = Response::new(Full::new(p.body));
+        let mut reply = Response::new(super::http::full(p.body));
         let headers = reply.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         for (name, value) in [
@@ -201,6 +207,9 @@ impl RuntimeApi {
     }
 
     async fn response(&self, request_id: &str, req: Request<Incoming>) -> Reply {
+        if stream::is_streamed(req.headers()) {
+            return self.streamed(request_id, req.into_body()).await;
+        }
         let (request_id, body) = match self.answer(request_id, req.into_body()).await {
             Ok(answer) => answer,
             Err(reply) => return reply,
@@ -220,9 +229,66 @@ impl RuntimeApi {
         accepted()
     }
 
-    /// The body of an answer to the request in flight, which it no longer is after this.
-    /// An answer to another request, or one that cannot be read whole, gets its reply here.
-    async fn answer(&self, request_id: &str, body: Incoming) -> Result<(String, Bytes), Reply> {
+    /// A streamed response: each chunk passed on as it comes (at Lambda's pace), then the
+    /// whole of it, or the error the runtime reported mid-stream.
+    async fn streamed(&self, request_id: &str, mut body: Incoming) -> Reply {
+        let request_id = match self.take_in_flight(request_id) {
+            Ok(id) => id,
+            Err(reply) => return reply,
+        };
+        let mut all = Vec::new();
+        let first = tokio::time::Instant::now();
+        let ended = loop {
+            let frame = match body.frame().await {
+                None => break Ok(()),
+                Some(Ok(frame)) => frame,
+                Some(Err(_)) => {
+                    break Err(InvocationError::from_runtime(
+                        Bytes::from_static(b"the runtime's streamed response broke off"),
+                        None,
+                        "Runtime.StreamError",
+                    ))
+                }
+            };
+            let trailers = match frame.into_data() {
+                Ok(chunk) => {
+                    if let Some(error) = stream::chunk_error(&chunk) {
+                        break Err(error);
+                    }
+                    let total = all.len() + chunk.len();
+                    if total > MAX_STREAMED_BYTES {
+                        break Err(stream::too_large(total));
+                    }
+                    tokio::time::sleep_until(first + stream::not_before(total)).await;
+                    all.extend_from_slice(&chunk);
+                    let _ = self.to_driver.send(ApiMsg::Chunk {
+                        request_id: request_id.clone(),
+                        bytes: chunk,
+                    });
+                    continue;
+                }
+                Err(frame) => frame.into_trailers(),
+            };
+            if let Some(error) = trailers.ok().as_ref().and_then(stream::trailer_error) {
+                break Err(error);
+            }
+        };
+        let _ = self.to_driver.send(match ended {
+            Ok(()) => ApiMsg::Response {
+                request_id,
+                body: all.into(),
+            },
+            Err(error) => ApiMsg::Error { request_id, error },
+        });
+        accepted()
+    }
+
+    /// The request in flight, if `request_id` names it (it no longer is after this); else
+    /// the reply to an answer for another request.
+    // The Err is the reply to send at once, on a path taken once per bad request: boxing
+    // it would buy nothing.
+    #[allow(clippy::result_large_err)]
+    fn take_in_flight(&self, request_id: &str) -> Result<String, Reply> {
         let expected = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             if in_flight.as_deref() == Some(request_id) {
@@ -231,15 +297,22 @@ impl RuntimeApi {
                 None
             }
         };
-        let Some(request_id) = expected else {
-            return Err(json_reply(
+        expected.ok_or_else(|| {
+            json_reply(
                 StatusCode::BAD_REQUEST,
                 error_json(
                     "InvalidRequestID",
                     &format!("{request_id} is not the request being processed"),
                 ),
-            ));
-        };
+            )
+        })
+    }
+
+    /// The body of an answer to the request in flight, which it no longer is after this.
+    /// An answer to another request, or one that cannot be read whole, gets its reply here.
+    #[allow(clippy::result_large_err)]
+    async fn answer(&self, request_id: &str, body: Incoming) -> Result<(String, Bytes), Reply> {
+        let request_id = self.take_in_flight(request_id)?;
         match read_capped(body, MAX_PAYLOAD_BYTES).await {
             Ok(Ok(body)) => Ok((request_id, body)),
             Ok(Err(size)) => {

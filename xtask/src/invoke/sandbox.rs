@@ -162,6 +162,17 @@ impl Sandbox {
     /// [`invoke`](Self::invoke) under a request id given beforehand (to a caller of the
     /// Invoke API that does not wait for the answer).
     pub(crate) async fn invoke_as(&mut self, request_id: String, event: Bytes) -> Invocation {
+        self.invoke_streaming(request_id, event, None).await
+    }
+
+    /// [`invoke_as`](Self::invoke_as), each piece of a streamed response also sent to `sink`
+    /// as it comes (the whole response is in the invocation all the same).
+    pub(crate) async fn invoke_streaming(
+        &mut self,
+        request_id: String,
+        event: Bytes,
+        sink: Option<&tokio::sync::mpsc::UnboundedSender<Bytes>>,
+    ) -> Invocation {
         let mut init_duration = None;
         if !self.ready {
             match self.initialise(&request_id).await {
@@ -191,6 +202,7 @@ impl Sandbox {
             tokio::time::Instant::now() + MEMORY_SAMPLE_EVERY,
             MEMORY_SAMPLE_EVERY,
         );
+        let mut streamed = false;
         let outcome = loop {
             let ended = tokio::select! {
                 biased;
@@ -198,6 +210,13 @@ impl Sandbox {
                     Some(ApiMsg::Delivered { request_id: id, at }) if id == request_id => {
                         started = at;
                         deadline = tokio::time::Instant::from_std(at + self.timeout);
+                        continue;
+                    }
+                    Some(ApiMsg::Chunk { request_id: id, bytes }) if id == request_id => {
+                        streamed = true;
+                        if let Some(sink) = sink {
+                            let _ = sink.send(bytes);
+                        }
                         continue;
                     }
                     Some(ApiMsg::Response { request_id: id, body }) if id == request_id => {
@@ -222,7 +241,9 @@ impl Sandbox {
             break self.ended(&request_id, ended).await;
         };
         let duration = started.elapsed();
-        self.finished(request_id, outcome, duration, init_duration)
+        let mut invocation = self.finished(request_id, outcome, duration, init_duration);
+        invocation.streamed = streamed;
+        invocation
     }
 
     /// Waits for the first `/next` (Init Duration), an init error, an exit, or Lambda's init
@@ -327,6 +348,7 @@ impl Sandbox {
             max_memory_kb: self.max_memory_kb,
             pid: self.pid,
             logs,
+            streamed: false,
         }
     }
 }

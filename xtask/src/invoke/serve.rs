@@ -229,7 +229,11 @@ async fn serve_one(
             }
         };
         let invocation = tokio::select! {
-            invocation = env.invoke_as(job.request_id.clone(), job.event.clone()) => invocation,
+            invocation = env.invoke_streaming(
+                job.request_id.clone(),
+                job.event.clone(),
+                job.chunks.as_ref(),
+            ) => invocation,
             () = &mut stop => break Some(job),
         };
         console.invocation(&invocation, function.settings.memory_mb, json, false)?;

@@ -20,6 +20,11 @@ pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
 /// A synchronous invocation's request and response payloads.
 pub const MAX_PAYLOAD_BYTES: usize = 6_291_456;
+/// A streamed response's limit (response streaming: 200 MB), and what streams at full speed
+/// before Lambda caps the rest at [`STREAM_CAPPED_BYTES_PER_S`].
+pub const MAX_STREAMED_BYTES: usize = 200 * 1024 * 1024;
+pub const STREAM_UNCAPPED_BYTES: usize = MAX_PAYLOAD_BYTES;
+pub const STREAM_CAPPED_BYTES_PER_S: usize = 2 * 1024 * 1024;
 /// An asynchronous invocation's event (1 MB, as the Invoke API reference says; it used to be
 /// 256 KB).
 pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1_048_576;

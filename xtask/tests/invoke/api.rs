@@ -13,7 +13,7 @@ use crate::serve::{post, signal, Server, INVOKE_PATH};
 use crate::*;
 
 /// The workspace virtualenv's python; boto3 is there as moto's dependency.
-fn venv_python() -> PathBuf {
+pub(crate) fn venv_python() -> PathBuf {
     let python = xtask::dev::tools::venv().join("bin/python");
     assert!(
         python.is_file(),
@@ -24,7 +24,7 @@ fn venv_python() -> PathBuf {
 }
 
 /// An environment with made-up credentials and no user configuration, for AWS clients.
-fn aws_env(command: &mut Command, home: &Path) {
+pub(crate) fn aws_env(command: &mut Command, home: &Path) {
     command
         .env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))

@@ -34,6 +34,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A streamed response: each chunk, `pause` apart, then the end with `trailers` (or none);
+/// before the chunk at `wait.0`, waits until the file `wait.1` exists.
+fn stream(api: &str, id: &str, chunks: &[Vec<u8>], pause: u64, trailers: &str, wait: Option<(usize, &str)>) {
+    let mut s = TcpStream::connect(api).expect("connect to the Runtime API");
+    write!(s, "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nHost: {api}\r\n\
+               Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\
+               Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\
+               Connection: close\r\n\r\n").unwrap();
+    for (i, chunk) in chunks.iter().enumerate() {
+        if let Some((at, file)) = wait {
+            while i == at && !std::path::Path::new(file).exists() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        if i > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+        }
+        write!(s, "{:x}\r\n", chunk.len()).unwrap();
+        s.write_all(chunk).unwrap();
+        s.write_all(b"\r\n").unwrap();
+        s.flush().unwrap();
+    }
+    write!(s, "0\r\n{trailers}\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+}
+
 fn env(key: &str) -> String {
     std::env::var(key).unwrap_or_default()
 }
@@ -52,6 +79,44 @@ fn main() {
         let respond = |body: &[u8]| {
             call(&api, "POST", &format!("/2018-06-01/runtime/invocation/{id}/response"), body)
         };
+        // "disk full", as lambda_runtime reports a stream's error (base64).
+        const ERROR_TYPE: &str = "Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n";
+        const ERROR_BODY: &str = "Lambda-Runtime-Function-Error-Body: ZGlzayBmdWxs\r\n";
+        let text = String::from_utf8_lossy(&body).trim_matches('"').to_string();
+        if let Some(rest) = text.strip_prefix("stream:") {
+            // "stream:N:MS": N chunks, MS apart.
+            let (n, ms) = rest.split_once(':').unwrap();
+            let chunks: Vec<Vec<u8>> = (0..n.parse::<usize>().unwrap())
+                .map(|i| format!("chunk {i}\n").into_bytes())
+                .collect();
+            stream(&api, &id, &chunks, ms.parse().unwrap(), "", None);
+            continue;
+        }
+        if let Some(file) = text.strip_prefix("stream-wait:") {
+            stream(&api, &id, &[b"first\n".to_vec(), b"second\n".to_vec()], 0, "", Some((1, file)));
+            continue;
+        }
+        if let Some(bytes) = text.strip_prefix("stream-big:") {
+            let total: usize = bytes.parse().unwrap();
+            let chunks: Vec<Vec<u8>> = (0..total)
+                .step_by(65536)
+                .map(|at| vec![b'x'; (total - at).min(65536)])
+                .collect();
+            stream(&api, &id, &chunks, 0, "", None);
+            continue;
+        }
+        match text.as_str() {
+            "stream-fail-trailer" => {
+                stream(&api, &id, &[b"partial\n".to_vec()], 0, &format!("{ERROR_TYPE}{ERROR_BODY}"), None);
+                continue;
+            }
+            "stream-fail-inbody" => {
+                let error = format!("{ERROR_TYPE}{ERROR_BODY}").into_bytes();
+                stream(&api, &id, &[b"partial\n".to_vec(), error], 0, "", None);
+                continue;
+            }
+            _ => {}
+        }
         match &body[..] {
             b"\"sleep\"" => loop { std::thread::sleep(std::time::Duration::from_secs(60)) },
             b"\"exit\"" => std::process::exit(3),

@@ -7,6 +7,7 @@
 //! - `group`: a bootstrap's children end with it
 //! - `output`: `--serve` with closed or unread stdout and stderr, and signals
 //! - `api`: the endpoint as AWS SDKs and CLIs see it (boto3, the AWS CLI, IPv6 localhost)
+//! - `stream`: streamed responses
 
 mod api;
 #[path = "../common/mod.rs"]
@@ -17,6 +18,7 @@ mod group;
 mod output;
 mod run;
 mod serve;
+mod stream;
 
 use std::io::Write;
 use std::path::Path;
