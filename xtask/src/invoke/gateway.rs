@@ -68,14 +68,37 @@ pub(super) async fn front_door_endpoint(
         return reply(HttpResponse::function_error(front));
     }
     let (answer_to, answer) = oneshot::channel();
+    // A function URL passes a streamed response on as it comes.
+    let (sink, chunks) = match front {
+        Front::FunctionUrl => {
+            let (sink, chunks) = mpsc::unbounded_channel();
+            (Some(sink), Some(chunks))
+        }
+        _ => (None, None),
+    };
     let job = Job {
         request_id: stamp.request_id.clone(),
         event: Bytes::from(event),
         reply: Some(answer_to),
-        chunks: None,
+        chunks: sink,
     };
     if jobs.send(job).await.is_err() {
         return plain(503, r#"{"message":"Service Unavailable"}"#);
+    }
+    let mut start = Vec::new();
+    if let Some(mut chunks) = chunks {
+        // Until the prelude is whole (then the body streams), or the invocation ends.
+        while let Some(chunk) = chunks.recv().await {
+            start.extend_from_slice(&chunk);
+            match front_door::stream_head(&start) {
+                Ok(None) => continue,
+                Ok(Some((head, body_at))) => {
+                    return stream_through(head, start.split_off(body_at), chunks)
+                }
+                // Lambda answers a prelude it cannot read as it answers a broken response.
+                Err(_) => return reply(HttpResponse::function_error(front)),
+            }
+        }
     }
     let answer = match front.integration_timeout() {
         Some(limit) => match tokio::time::timeout(limit, answer).await {
@@ -85,6 +108,16 @@ pub(super) async fn front_door_endpoint(
         None => answer.await,
     };
     reply(match answer {
+        // A stream that ended before its prelude did: the whole of it, read as one.
+        Ok(Answer::Invoked(invocation, _)) if invocation.succeeded() && invocation.streamed => {
+            match front_door::stream_head(invocation.payload()) {
+                Ok(Some((mut head, body_at))) => {
+                    head.body = invocation.payload()[body_at..].to_vec();
+                    head
+                }
+                Ok(None) | Err(_) => HttpResponse::function_error(front),
+            }
+        }
         Ok(Answer::Invoked(invocation, _)) if invocation.succeeded() => {
             front_door::response(front, invocation.payload())
         }
@@ -93,6 +126,29 @@ pub(super) async fn front_door_endpoint(
             return plain(503, r#"{"message":"Service Unavailable"}"#);
         }
     })
+}
+
+/// The head the prelude declared, then the body as the function streams it: what came with the
+/// prelude, then each chunk. A client that goes away stops nothing: the invocation runs on.
+fn stream_through(
+    head: HttpResponse,
+    first: Vec<u8>,
+    mut chunks: mpsc::UnboundedReceiver<Bytes>,
+) -> Reply {
+    let (body, pieces) = mpsc::channel(16);
+    tokio::spawn(async move {
+        if !first.is_empty() && body.send(Bytes::from(first)).await.is_err() {
+            return;
+        }
+        while let Some(chunk) = chunks.recv().await {
+            if body.send(chunk).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut reply = reply(head);
+    *reply.body_mut() = super::http::streamed(pieces);
+    reply
 }
 
 fn plain(status: u16, body: &'static str) -> Reply {

@@ -105,6 +105,18 @@ fn main() {
             stream(&api, &id, &chunks, 0, "", None);
             continue;
         }
+        // Behind a function URL: a prelude, the first chunk, then (once the file the query's
+        // `gate=` names exists) the second.
+        if contains(&body, b"/front-door-stream") {
+            let text = String::from_utf8_lossy(&body).into_owned();
+            let query = text.split("\"rawQueryString\":\"").nth(1).unwrap_or_default();
+            let gate = query.split('"').next().unwrap_or_default().trim_start_matches("gate=").to_string();
+            let mut head = br#"{"statusCode":201,"headers":{"content-type":"text/plain","x-fixture":"stream"},"cookies":["a=1"]}"#.to_vec();
+            head.extend_from_slice(&[0u8; 8]);
+            head.extend_from_slice(b"first\n");
+            stream(&api, &id, &[head, b"second\n".to_vec()], 0, "", Some((1, &gate)));
+            continue;
+        }
         match text.as_str() {
             "stream-fail-trailer" => {
                 stream(&api, &id, &[b"partial\n".to_vec()], 0, &format!("{ERROR_TYPE}{ERROR_BODY}"), None);

@@ -187,3 +187,69 @@ fn the_buffered_invoke_of_a_streaming_function_answers_as_lambda_does() {
     let error: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(error["errorType"], "Function.ResponseSizeTooLarge");
 }
+
+#[test]
+fn a_function_url_streams_the_body_as_it_is_produced() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let server =
+        crate::serve::Server::start_with(&fixture_zip(), tmp.path(), &["--http", "function-url"]);
+    let gate = tmp.path().join("gate");
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        client,
+        "GET /front-door-stream?gate={} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        gate.display()
+    )
+    .unwrap();
+    // The head and the first chunk arrive while the function still waits for the gate.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("first\n") {
+        let n = client.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended early: {}", text(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let head = text(&seen).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 201"), "{head}");
+    assert!(head.contains("content-type: text/plain"), "{head}");
+    assert!(head.contains("x-fixture: stream"), "{head}");
+    assert!(head.contains("set-cookie: a=1"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    std::fs::write(&gate, "").unwrap();
+    client.read_to_end(&mut seen).unwrap();
+    assert!(text(&seen).contains("second\n"), "{}", text(&seen));
+
+    // curl, as a user would: the whole answer, prelude taken off.
+    std::fs::write(&gate, "").unwrap();
+    let out = std::process::Command::new("curl")
+        .args(["-sSN", "--max-time", "60"])
+        .arg(format!(
+            "http://127.0.0.1:{}/front-door-stream?gate={}",
+            server.port,
+            gate.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "first\nsecond\n");
+
+    // A client that goes away mid-stream: the invocation still ends, and the function takes
+    // the next event (one at a time: it could not if the first were stuck).
+    std::fs::remove_file(&gate).unwrap();
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        client,
+        "GET /front-door-stream?gate={} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        gate.display()
+    )
+    .unwrap();
+    let _ = client.read(&mut buf).unwrap();
+    drop(client);
+    std::fs::write(&gate, "").unwrap();
+    let (status, _, body) = server.post(crate::serve::INVOKE_PATH, b"\"after\"");
+    assert_eq!((status, text(&body).as_str()), (200, "\"after\""));
+}

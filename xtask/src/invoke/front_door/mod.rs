@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 
 pub(crate) use event::event;
-pub(crate) use response::{response, HttpResponse};
+pub(crate) use response::{response, stream_head, HttpResponse};
 
 use crate::invoke::ids::new_request_id;
 use crate::util::random::random_u128;

@@ -42,6 +42,41 @@ pub(crate) fn response(front: Front, payload: &[u8]) -> HttpResponse {
     parse_response(front, payload).unwrap_or_else(|_| HttpResponse::function_error(front))
 }
 
+/// What separates a streamed response's JSON prelude (status, headers, cookies) from its body,
+/// when a function URL streams (`application/vnd.awslambda.http-integration-response`).
+const PRELUDE_END: [u8; 8] = [0; 8];
+/// How much of a stream may come before its prelude ends.
+pub(crate) const MAX_PRELUDE_BYTES: usize = 64 * 1024;
+
+/// The head of a function URL's streamed response from the stream's start: the status and
+/// headers its prelude declares, and where the body begins; `Ok(None)` while the prelude is
+/// not whole yet. A stream that does not begin with a prelude is all body (200,
+/// `application/octet-stream`).
+pub(crate) fn stream_head(start: &[u8]) -> Result<Option<(HttpResponse, usize)>, String> {
+    let raw = || HttpResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/octet-stream".into())],
+        body: Vec::new(),
+    };
+    let Some(first) = start.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(None);
+    };
+    if start[first] != b'{' {
+        return Ok(Some((raw(), 0)));
+    }
+    let Some(end) = start
+        .windows(PRELUDE_END.len())
+        .position(|w| w == PRELUDE_END)
+    else {
+        return match start.len() > MAX_PRELUDE_BYTES {
+            true => Err(format!("no prelude end within {MAX_PRELUDE_BYTES} bytes")),
+            false => Ok(None),
+        };
+    };
+    let head = v2(Front::FunctionUrl, &start[..end])?;
+    Ok(Some((head, end + PRELUDE_END.len())))
+}
+
 /// The HTTP response `front` gives for `payload`, or why the payload is not one it
 /// accepts (for the log; the client gets [`HttpResponse::function_error`]).
 pub(crate) fn parse_response(front: Front, payload: &[u8]) -> Result<HttpResponse, String> {
@@ -533,5 +568,31 @@ mod tests {
             Some(std::time::Duration::from_secs(29))
         );
         assert_eq!(Front::FunctionUrl.integration_timeout(), None);
+    }
+
+    #[test]
+    fn a_streams_prelude_gives_the_head() {
+        let mut stream =
+            br#"{"statusCode":201,"headers":{"content-type":"text/plain"},"cookies":["a=1"]}"#
+                .to_vec();
+        assert_eq!(stream_head(&stream).unwrap(), None);
+        stream.extend_from_slice(&[0; 8]);
+        stream.extend_from_slice(b"first");
+        let (head, body_at) = stream_head(&stream).unwrap().unwrap();
+        assert_eq!(head.status, 201);
+        assert!(head.headers.contains(&("set-cookie".into(), "a=1".into())));
+        assert!(head
+            .headers
+            .contains(&("content-type".into(), "text/plain".into())));
+        assert_eq!(&stream[body_at..], b"first");
+        // Not a prelude: all body.
+        let (head, body_at) = stream_head(b"plain bytes").unwrap().unwrap();
+        assert_eq!((head.status, body_at), (200, 0));
+        assert_eq!(stream_head(b"").unwrap(), None);
+        // A prelude that never ends, or is not one.
+        assert!(stream_head(&[b'{'; MAX_PRELUDE_BYTES + 1]).is_err());
+        let mut bad = br#"{"statusCode":"teapot"}"#.to_vec();
+        bad.extend_from_slice(&[0; 8]);
+        assert!(stream_head(&bad).is_err());
     }
 }
