@@ -19,11 +19,18 @@ pub const AUDIENCE: &str = "sts.amazonaws.com";
 /// existing function, and nothing more: their own list of the operations they call, without
 /// the one-time `--create` and `--url` calls.
 pub fn deploy_actions() -> Vec<String> {
-    Operation::ALL
+    let mut actions: Vec<String> = Vec::new();
+    for action in Operation::ALL
         .iter()
         .filter(|op| op.updates_existing())
         .map(|op| op.iam_action())
-        .collect()
+    {
+        // Invoke and InvokeWithResponseStream share lambda:InvokeFunction.
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+    }
+    actions
 }
 
 const ARN_EXAMPLE: &str = "arn:aws:lambda:eu-west-1:123456789012:function:echo";
@@ -624,6 +631,7 @@ mod tests {
                 "lambda:CreateAlias",
                 "lambda:InvokeFunction",
                 "lambda:UpdateFunctionConfiguration",
+                "lambda:GetFunctionUrlConfig",
                 "lambda:GetPolicy"
             ])
         );

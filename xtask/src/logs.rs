@@ -56,8 +56,9 @@ pub struct Args {
     /// Keep printing events as they arrive, until Ctrl-C.
     #[arg(short, long)]
     pub follow: bool,
-    /// Print a summary of the window's invocations instead of its events.
-    #[arg(long, conflicts_with = "follow")]
+    /// Print a summary of the window's invocations instead of its events (from their REPORT
+    /// lines: a --filter would leave them out).
+    #[arg(long, conflicts_with_all = ["follow", "filter"])]
     pub stats: bool,
     #[command(flatten)]
     pub aws: crate::deploy::AwsArgs,

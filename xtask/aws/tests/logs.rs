@@ -406,11 +406,64 @@ fn errors_say_what_is_wrong_in_one_sentence() {
         ),
         (&["--follow", "--stats"][..], "cannot be used with"),
         (&["--follow", "--until", "1m"][..], "cannot be used with"),
+        (&["--stats", "--filter", "ERROR"][..], "cannot be used with"),
     ] {
         let (ok, _, stderr) = aws.logs(args);
         assert!(!ok && stderr.contains(says), "{args:?}: {stderr}");
     }
     assert_eq!(aws.proxy.operations(), Vec::<&str>::new());
+}
+
+#[test]
+fn follow_waits_for_the_first_invocation_and_a_shared_group_shows_one_function() {
+    let aws = Aws::start();
+    let mut child = aws
+        .cmd(&["--follow", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, got) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    // No group yet: it waits, then shows the first invocation's line.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it gave up before the first invocation"
+    );
+    aws.put(
+        "/aws/lambda/echo",
+        "2026/12/04/[1]aaaa",
+        now(),
+        &["first ever\n"],
+    );
+    let line = got
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first line in time");
+    assert!(line.contains("first ever"), "{line}");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert!(child.wait().unwrap().success());
+
+    // A group of its own, shared: only this function's streams are its events.
+    let at = now() - 1_000;
+    aws.put("/shared", "2026/12/04/echo[1]aaaa", at, &["mine\n"]);
+    aws.put("/shared", "2026/12/04/orders[1]bbbb", at, &["not mine\n"]);
+    aws.proxy.fail(
+        "GetFunction",
+        1,
+        Fault::Patch(json!({"LoggingConfig": {"LogFormat": "Text", "LogGroup": "/shared"}})),
+    );
+    let events = aws.json(&[]);
+    let messages: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["mine"]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `deploy`'s flags for the function's settings (over `[package.metadata.lambda]`) and for the
 //! one-time setup (`--create`'s execution role, `--url`), flattened into [`super::Args`].
 
-use crate::lambda::settings::{parse_env_pair, ApiKind, Declared, LogFormat};
+use crate::lambda::settings::{parse_env_pair, ApiKind, Declared, InvokeMode, LogFormat};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SettingsArgs {
@@ -93,6 +93,11 @@ pub struct OneTimeArgs {
     /// is a one-time action, with broader rights than the update-only CI policy.
     #[arg(long, value_name = "http", value_parser = ApiKind::parse)]
     pub api: Option<ApiKind>,
+    /// The function URL's invoke mode: RESPONSE_STREAM passes a streamed response on as it
+    /// is produced (and the smoke test uses InvokeWithResponseStream) [default:
+    /// `[package.metadata.lambda] invoke-mode`, else the URL's is left as it is].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub invoke_mode: Option<InvokeMode>,
 }
 
 #[cfg(test)]

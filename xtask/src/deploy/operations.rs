@@ -48,9 +48,15 @@ operations! {
     CreateFunction,
     /// The declared settings, when they differ from the function's.
     UpdateFunctionConfiguration,
-    /// `--url` only, like the one below.
+    /// `--smoke-event` of a function URL in RESPONSE_STREAM mode (IAM action
+    /// `lambda:InvokeFunction`, as Invoke's).
+    InvokeWithResponseStream,
+    /// `--url`, and the check of a declared `invoke-mode` (a read: CI makes it).
     GetFunctionUrlConfig,
+    /// `--url` only.
     CreateFunctionUrlConfig,
+    /// A declared `invoke-mode` the URL does not have yet.
+    UpdateFunctionUrlConfig,
     /// `--url`, and `--api`'s check that API Gateway may invoke the function (a read: CI's
     /// rerun with `api` declared makes it).
     GetPolicy,
@@ -62,8 +68,10 @@ impl Operation {
     /// The IAM action that allows it, e.g. `lambda:UpdateFunctionCode`.
     pub fn iam_action(self) -> String {
         match self {
-            // The one operation whose IAM action has another name.
-            Operation::Invoke => "lambda:InvokeFunction".to_string(),
+            // The operations whose IAM action has another name.
+            Operation::Invoke | Operation::InvokeWithResponseStream => {
+                "lambda:InvokeFunction".to_string()
+            }
             other => format!("lambda:{}", other.name()),
         }
     }
@@ -81,8 +89,8 @@ impl Operation {
         matches!(
             self,
             Operation::CreateFunction
-                | Operation::GetFunctionUrlConfig
                 | Operation::CreateFunctionUrlConfig
+                | Operation::UpdateFunctionUrlConfig
                 | Operation::AddPermission
         )
     }

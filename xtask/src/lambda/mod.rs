@@ -86,8 +86,31 @@ pub fn code_sha256(zip: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha256(zip))
 }
 
+/// A function URL's streamed response without its JSON prelude (status, headers, cookies,
+/// then eight NUL bytes), as the URL's client gets it; a payload without one, whole.
+pub fn without_prelude(payload: &[u8]) -> &[u8] {
+    let starts_json = payload
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    match payload.windows(8).position(|w| w == [0; 8]) {
+        Some(end) if starts_json => &payload[end + 8..],
+        _ => payload,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_streams_prelude_is_not_its_body() {
+        let mut payload = br#"{"statusCode":200}"#.to_vec();
+        payload.extend_from_slice(&[0; 8]);
+        payload.extend_from_slice(b"{\"a\":1}");
+        assert_eq!(without_prelude(&payload), b"{\"a\":1}");
+        assert_eq!(without_prelude(b"{\"a\":1}"), b"{\"a\":1}");
+        assert_eq!(without_prelude(b"\0\0\0\0\0\0\0\0x"), b"\0\0\0\0\0\0\0\0x");
+    }
+
     use super::*;
 
     #[test]

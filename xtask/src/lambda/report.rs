@@ -61,6 +61,8 @@ impl Report {
     /// A REPORT line (its trailing whitespace and newline allowed); `None` for any other line
     /// or one whose required fields are missing or malformed.
     pub fn parse(line: &str) -> Option<Report> {
+        // With X-Ray tracing, Lambda adds `XRAY TraceId: …` on a second line of the event.
+        let line = line.split('\n').next().unwrap_or_default();
         let rest = line.trim_end().strip_prefix("REPORT RequestId: ")?;
         // Lambda separates the fields with tabs, the local invoke with spaces.
         let (request_id, rest) = rest.split_once(char::is_whitespace)?;
@@ -109,8 +111,9 @@ fn number<'a>(text: &'a str, name: &str, unit: &str) -> Option<(f64, &'a str)> {
     (value.is_finite() && value >= 0.0).then_some((value, &text[end + unit.len()..]))
 }
 
-fn whole(value: f64) -> Option<u64> {
-    (value.fract() == 0.0 && value <= u64::MAX as f64).then_some(value as u64)
+/// A whole number that fits (metrics are counts of ms and MB).
+pub fn whole(value: f64) -> Option<u64> {
+    (value >= 0.0 && value.fract() == 0.0 && value < u64::MAX as f64).then_some(value as u64)
 }
 
 #[cfg(test)]

@@ -71,6 +71,37 @@ impl<'de> Deserialize<'de> for ApiKind {
     }
 }
 
+/// How a function URL answers: buffered (the default), or streaming what the function
+/// streams (`RESPONSE_STREAM`); deploy's smoke test of such a function streams too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum InvokeMode {
+    #[serde(rename = "BUFFERED")]
+    #[value(name = "BUFFERED", alias = "buffered")]
+    Buffered,
+    #[serde(rename = "RESPONSE_STREAM")]
+    #[value(name = "RESPONSE_STREAM", alias = "response-stream")]
+    ResponseStream,
+}
+
+impl InvokeMode {
+    /// As Lambda spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokeMode::Buffered => "BUFFERED",
+            InvokeMode::ResponseStream => "RESPONSE_STREAM",
+        }
+    }
+
+    /// Lambda's answer (moto writes `Buffered`).
+    pub fn from_lambda(text: &str) -> Option<InvokeMode> {
+        match text.to_ascii_uppercase().as_str() {
+            "BUFFERED" => Some(InvokeMode::Buffered),
+            "RESPONSE_STREAM" => Some(InvokeMode::ResponseStream),
+            _ => None,
+        }
+    }
+}
+
 /// What is declared; `None` means "leave it as it is".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Declared {

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use std::collections::BTreeMap;
 
-use crate::lambda::settings::{ApiKind, Declared, LogFormat};
+use crate::lambda::settings::{ApiKind, Declared, InvokeMode, LogFormat};
 use crate::lambda::Arch;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
@@ -46,6 +46,8 @@ pub struct LambdaMetadata {
     /// `deploy`'s API in front of the function (`api = "http"`), which the local front door
     /// imitates by default.
     pub api: Option<ApiKind>,
+    /// The function URL's invoke mode (`invoke-mode = "RESPONSE_STREAM"`).
+    pub invoke_mode: Option<InvokeMode>,
 }
 
 impl LambdaMetadata {
@@ -69,6 +71,7 @@ impl LambdaMetadata {
             smoke_event: self.smoke_event.or(d.smoke_event),
             smoke_expect: self.smoke_expect.or(d.smoke_expect),
             api: self.api.or(d.api),
+            invoke_mode: self.invoke_mode.or(d.invoke_mode),
         }
     }
 
@@ -91,7 +94,8 @@ impl LambdaMetadata {
 const KEYS: &str = "function-name = \"NAME\", bin = \"BINARY\", arch = \"x86_64\" | \"arm64\", \
     memory = MB, timeout = SECONDS, description = \"...\", log-format = \"Text\" | \"JSON\", \
     application-log-level, system-log-level, ephemeral-storage = MB, smoke-event = \"FILE\", \
-    smoke-expect = \"FILE\", api = \"http\", [package.metadata.lambda.environment]";
+    smoke-expect = \"FILE\", api = \"http\", invoke-mode = \"BUFFERED\" | \"RESPONSE_STREAM\", \
+    [package.metadata.lambda.environment]";
 
 /// A `[package.metadata.lambda]` table as `cargo metadata` gives it.
 pub fn from_json(table: &serde_json::Value) -> Result<LambdaMetadata> {
@@ -170,6 +174,9 @@ mod tests {
         );
         assert!(err.contains("deploy makes HTTP APIs only"), "{err}");
         assert!(parse("[package.metadata.lambda]\napi = \"grpc\"\n").is_err());
+        let m = parse("[package.metadata.lambda]\ninvoke-mode = \"RESPONSE_STREAM\"\n").unwrap();
+        assert_eq!(m.invoke_mode, Some(InvokeMode::ResponseStream));
+        assert!(parse("[package.metadata.lambda]\ninvoke-mode = \"stream\"\n").is_err());
     }
 
     #[test]

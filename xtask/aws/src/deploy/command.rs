@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use futures_util::stream::{self, StreamExt};
 use xtask::deploy::Args;
 use xtask::lambda::names::FunctionRef;
-use xtask::lambda::settings::{ApiKind, Declared};
+use xtask::lambda::settings::{ApiKind, Declared, InvokeMode};
 use xtask::lambda::Arch;
 use xtask::util::runtime;
 use xtask::util::status::{error, status};
@@ -35,6 +35,8 @@ struct Prepared {
     declared: Declared,
     /// The API in front of it: `--api`, else the table's `api`.
     api: Option<ApiKind>,
+    /// Its function URL's invoke mode: `--invoke-mode`, else the table's.
+    invoke_mode: Option<InvokeMode>,
     smoke: Option<SmokeTest>,
     crate_: FunctionCrate,
 }
@@ -119,6 +121,7 @@ pub fn run(args: Args) -> Result<()> {
                         args: &args,
                         declared: &p.declared,
                         api: p.api,
+                        invoke_mode: p.invoke_mode,
                         function: &p.name,
                         target: &p.target,
                         arch: p.arch,
@@ -236,6 +239,7 @@ fn prepare(args: &Args, function: FunctionCrate) -> Result<(Prepared, Option<Ste
             arch,
             declared,
             api: args.one_time.api.or(metadata.api),
+            invoke_mode: args.one_time.invoke_mode.or(metadata.invoke_mode),
             smoke,
             crate_: function,
         },

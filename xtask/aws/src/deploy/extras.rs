@@ -45,9 +45,10 @@ impl Extras {
         }
         if let Some(url) = &self.url {
             out.push_str(&format!(
-                "URL:         {} ({}, {})\n",
+                "URL:         {} ({}{}, {})\n",
                 url_text(url),
                 url.auth.auth_name(),
+                mode_text(url),
                 url.outcome
             ));
         }
@@ -97,6 +98,14 @@ impl Extras {
             ));
         }
         out
+    }
+}
+
+/// `, RESPONSE_STREAM` for a URL that streams.
+fn mode_text(url: &UrlReport) -> &'static str {
+    match url.invoke_mode {
+        Some(xtask::lambda::settings::InvokeMode::ResponseStream) => ", RESPONSE_STREAM",
+        _ => "",
     }
 }
 
@@ -161,6 +170,7 @@ mod tests {
                 qualifier: None,
                 outcome: "created".into(),
                 permissions_added: vec!["FunctionURLAllowPublicAccess".into()],
+                invoke_mode: None,
             }),
             api: Some(ApiReport {
                 kind: "http",

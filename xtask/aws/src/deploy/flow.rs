@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use xtask::deploy::{Args, Operation};
 use xtask::lambda::names::FunctionRef;
-use xtask::lambda::settings::{ApiKind, Declared};
+use xtask::lambda::settings::{ApiKind, Declared, InvokeMode};
 use xtask::lambda::Arch;
 use xtask::util::status::status;
 use xtask::verify::CheckedZip;
@@ -31,6 +31,8 @@ pub struct Inputs<'a> {
     pub declared: &'a Declared,
     /// The API to put (or keep) in front of the function.
     pub api: Option<ApiKind>,
+    /// The function URL's declared invoke mode.
+    pub invoke_mode: Option<InvokeMode>,
     pub function: &'a str,
     pub target: &'a FunctionRef,
     pub arch: Arch,
@@ -45,6 +47,7 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         args,
         declared,
         api,
+        invoke_mode,
         function,
         target,
         arch,
@@ -88,7 +91,11 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         if publishes {
             version = publish(&lambda, &settled, zip).await?;
             smoked = match smoke {
-                Some(test) => Some(smoke_test(&lambda, test, &version, &settled, &args.aws).await),
+                Some(test) => {
+                    let streams = invoke_mode == Some(InvokeMode::ResponseStream);
+                    let tested = smoke_test(&lambda, test, &version, &settled, &args.aws, streams);
+                    Some(tested.await)
+                }
                 None => None,
             };
             match (&args.alias, &smoked) {
@@ -115,11 +122,27 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
     } else if smoke.is_some() {
         status("Skipped", "the smoke test (--dry-run)");
     }
+    // Only a failed smoke test keeps a published version from the alias.
+    let alias_moved = changes && args.alias.is_some() && smoked.as_ref().is_none_or(|s| s.passed);
+    let qualifier = args.alias.as_deref();
     if let Some(auth) = args.one_time.url {
-        let url = url::ensure_url(&lambda, auth, args.alias.as_deref(), args.dry_run).await?;
+        let url = url::ensure_url(&lambda, auth, qualifier, invoke_mode, args.dry_run).await?;
         extras.url = Some(url);
+    } else if let Some(mode) = invoke_mode.filter(|_| remote.is_some()) {
+        extras.url = url::check_invoke_mode(&lambda, mode, qualifier, args.dry_run).await?;
     }
-    if let Some(kind) = api {
+    let alias_missing =
+        !args.dry_run && args.alias.is_some() && alias_at_start.is_none() && !alias_moved;
+    if let (Some(_), true) = (api, alias_missing) {
+        // Its first deploy did not make it (a failed smoke test): nothing to point an API at.
+        status(
+            "Skipped",
+            format!(
+                "the HTTP API: alias {} of {function} does not exist yet",
+                args.alias.as_deref().unwrap_or_default()
+            ),
+        );
+    } else if let Some(kind) = api {
         let arn = remote.as_ref().and_then(|r| r.arn.as_deref());
         let made = steps::api::ensure_api(
             &session,
@@ -133,8 +156,6 @@ pub async fn deploy(inputs: Inputs<'_>) -> Result<Report> {
         extras.api = Some(made);
     }
 
-    // Only a failed smoke test keeps a published version from the alias.
-    let alias_moved = changes && args.alias.is_some() && smoked.as_ref().is_none_or(|s| s.passed);
     let api_calls = session.meter.calls();
     Ok(Report {
         function: function.to_string(),
@@ -346,6 +367,7 @@ async fn smoke_test(
     version: &str,
     settled: &Remote,
     aws: &xtask::deploy::AwsArgs,
+    streams: bool,
 ) -> SmokeResult {
     let function = lambda.function;
     status(
@@ -358,9 +380,12 @@ async fn smoke_test(
         .timeout_s
         .map(|s| std::time::Duration::from_secs(s.into()))
         .unwrap_or(xtask::lambda::DEFAULT_TIMEOUT);
-    let answer = lambda
-        .invoke(version, &test.event, timeouts::smoke(timeout))
-        .await;
+    // A function whose URL streams is tested as its callers call it.
+    let limit = timeouts::smoke(timeout);
+    let answer = match streams {
+        true => lambda.invoke_stream(version, &test.event, limit).await,
+        false => lambda.invoke(version, &test.event, limit).await,
+    };
     let mut result = match &answer {
         Ok(answer) => smoke::verdict(test, version, Ok(answer)),
         Err(error) => smoke::verdict(test, version, Err(&format!("{error:#}"))),

@@ -10,6 +10,8 @@ pub mod convert;
 mod settings;
 mod url;
 
+pub use url::UrlSeen;
+
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
@@ -352,6 +354,79 @@ impl Lambda<'_> {
             executed_version: out.executed_version().map(str::to_string),
             request_id: out.request_id().map(str::to_string),
         })
+    }
+
+    /// InvokeWithResponseStream of `version` with `event` (the smoke test of a function whose
+    /// URL streams), within `limit`: the payload assembled from its chunks; the error, if any,
+    /// from InvokeComplete, as the buffered Invoke's answer would carry it.
+    pub async fn invoke_stream(
+        &self,
+        version: &str,
+        event: &[u8],
+        limit: std::time::Duration,
+    ) -> Result<InvokeAnswer> {
+        use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
+        use base64::Engine;
+        let config = aws_sdk_lambda::config::Builder::default()
+            .timeout_config(timeouts_of(limit, limit))
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled());
+        let mut out = self
+            .client
+            .invoke_with_response_stream()
+            .function_name(self.function)
+            .qualifier(version)
+            .log_type(LogType::Tail)
+            .payload(Blob::new(event))
+            .customize()
+            .config_override(config)
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::InvokeWithResponseStream, e).1)?;
+        let mut answer = InvokeAnswer {
+            status: u16::try_from(out.status_code()).unwrap_or(0),
+            executed_version: out.executed_version().map(str::to_string),
+            request_id: out.request_id().map(str::to_string),
+            ..Default::default()
+        };
+        loop {
+            let event = out.event_stream.recv().await.map_err(|e| {
+                anyhow!(
+                    "the response stream of {}:{version} broke off: {}",
+                    self.function,
+                    crate::sdk::raw::chain(&e)
+                )
+            })?;
+            match event {
+                Some(Event::PayloadChunk(chunk)) => {
+                    if let Some(bytes) = chunk.payload() {
+                        answer.payload.extend_from_slice(bytes.as_ref());
+                    }
+                }
+                Some(Event::InvokeComplete(end)) => {
+                    answer.log_tail = end.log_result().map(|log| {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(log)
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_else(|_| format!("(LogResult is not base64: {log})"))
+                    });
+                    if let Some(code) = end.error_code() {
+                        answer.function_error = Some(code.to_string());
+                        answer.payload = serde_json::json!({
+                            "errorType": code,
+                            "errorMessage": end.error_details().unwrap_or_default(),
+                        })
+                        .to_string()
+                        .into_bytes();
+                    }
+                    return Ok(answer);
+                }
+                Some(_) => {}
+                None => bail!(
+                    "the response stream of {}:{version} ended without InvokeComplete",
+                    self.function
+                ),
+            }
+        }
     }
 }
 

@@ -1,17 +1,27 @@
-//! The function URL calls: GetFunctionUrlConfig, CreateFunctionUrlConfig; and the resource
-//! policy's, GetPolicy and AddPermission (a public URL's grants, an API's), one method each.
+//! The function URL calls: GetFunctionUrlConfig, CreateFunctionUrlConfig,
+//! UpdateFunctionUrlConfig (its invoke mode); and the resource policy's, GetPolicy and
+//! AddPermission (a public URL's grants, an API's), one method each.
 
 use anyhow::Result;
-use aws_sdk_lambda::types::FunctionUrlAuthType;
+use aws_sdk_lambda::types::{FunctionUrlAuthType, InvokeMode as SdkInvokeMode};
 use xtask::deploy::{Operation, UrlAuth};
+use xtask::lambda::settings::InvokeMode;
 
 use super::Lambda;
 use crate::model::failure::ApiFailure;
 use crate::model::url::Grant;
 
+/// A function URL as GetFunctionUrlConfig reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlSeen {
+    pub url: String,
+    pub auth_type: String,
+    pub invoke_mode: InvokeMode,
+}
+
 impl Lambda<'_> {
-    /// GetFunctionUrlConfig: the URL and its AuthType, `None` when there is none.
-    pub async fn url_config(&self, qualifier: Option<&str>) -> Result<Option<(String, String)>> {
+    /// GetFunctionUrlConfig: the URL, its AuthType and invoke mode; `None` when there is none.
+    pub async fn url_config(&self, qualifier: Option<&str>) -> Result<Option<UrlSeen>> {
         match self
             .client
             .get_function_url_config()
@@ -20,10 +30,15 @@ impl Lambda<'_> {
             .send()
             .await
         {
-            Ok(out) => Ok(Some((
-                out.function_url().to_string(),
-                out.auth_type().as_str().to_string(),
-            ))),
+            Ok(out) => Ok(Some(UrlSeen {
+                url: out.function_url().to_string(),
+                auth_type: out.auth_type().as_str().to_string(),
+                // Absent: Lambda's default.
+                invoke_mode: out
+                    .invoke_mode()
+                    .and_then(|m| InvokeMode::from_lambda(m.as_str()))
+                    .unwrap_or(InvokeMode::Buffered),
+            })),
             Err(err) => match self.fail(Operation::GetFunctionUrlConfig, err) {
                 (ApiFailure::NotFound, _) => Ok(None),
                 (_, error) => Err(error),
@@ -31,18 +46,37 @@ impl Lambda<'_> {
         }
     }
 
-    /// CreateFunctionUrlConfig; returns the URL.
-    pub async fn create_url(&self, qualifier: Option<&str>, auth: UrlAuth) -> Result<String> {
+    /// CreateFunctionUrlConfig (with `mode`, else Lambda's default); returns the URL.
+    pub async fn create_url(
+        &self,
+        qualifier: Option<&str>,
+        auth: UrlAuth,
+        mode: Option<InvokeMode>,
+    ) -> Result<String> {
         let out = self
             .client
             .create_function_url_config()
             .function_name(self.function)
             .set_qualifier(qualifier.map(str::to_string))
             .auth_type(FunctionUrlAuthType::from(auth.auth_type()))
+            .set_invoke_mode(mode.map(|m| SdkInvokeMode::from(m.as_str())))
             .send()
             .await
             .map_err(|e| self.fail(Operation::CreateFunctionUrlConfig, e).1)?;
         Ok(out.function_url().to_string())
+    }
+
+    /// UpdateFunctionUrlConfig of the invoke mode alone.
+    pub async fn set_invoke_mode(&self, qualifier: Option<&str>, mode: InvokeMode) -> Result<()> {
+        self.client
+            .update_function_url_config()
+            .function_name(self.function)
+            .set_qualifier(qualifier.map(str::to_string))
+            .invoke_mode(SdkInvokeMode::from(mode.as_str()))
+            .send()
+            .await
+            .map_err(|e| self.fail(Operation::UpdateFunctionUrlConfig, e).1)?;
+        Ok(())
     }
 
     /// GetPolicy: the resource policy's document, `None` when there is none.

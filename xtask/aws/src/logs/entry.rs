@@ -103,12 +103,13 @@ fn platform_record(json: &Value) -> Option<Kind> {
                 Some("success") | None => ReportStatus::Success,
                 Some(_) => ReportStatus::Error(record["errorType"].as_str().map(str::to_string)),
             };
+            let count = |name: &str| number(name).and_then(xtask::lambda::report::whole);
             Kind::Report(Report {
                 request_id,
                 duration_ms: number("durationMs")?,
-                billed_ms: number("billedDurationMs")? as u64,
-                memory_mb: number("memorySizeMB")? as u64,
-                max_memory_used_mb: number("maxMemoryUsedMB")? as u64,
+                billed_ms: count("billedDurationMs")?,
+                memory_mb: count("memorySizeMB")?,
+                max_memory_used_mb: count("maxMemoryUsedMB")?,
                 init_ms: number("initDurationMs"),
                 status,
             })

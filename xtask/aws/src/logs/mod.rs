@@ -22,7 +22,7 @@ use xtask::util::time::rfc3339_ms;
 use crate::cloudwatch::{LogGroup, Query};
 use crate::lambda::Lambda;
 use crate::model::failure::ApiFailure;
-use crate::model::log::{stream_version, LogEvent};
+use crate::model::log::{stream_function, stream_version, LogEvent};
 use crate::sdk::{check_connection, connect};
 use tail::Tail;
 use view::Reader;
@@ -45,7 +45,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     check_connection(&args.aws)?;
     let now = xtask::util::time::epoch_ms() as i64;
-    let start_ms = args.since.resolve(now);
+    // CloudWatch Logs refuses times before the epoch.
+    let start_ms = args.since.resolve(now).max(0);
     let end_ms = args.until.map(|until| until.resolve(now));
     if let Some(end) = end_ms.filter(|end| *end < start_ms) {
         bail!(
@@ -86,16 +87,24 @@ pub fn run(args: Args) -> Result<()> {
                 rfc3339_ms(start_ms)
             ),
         );
-        let mut show = Show::new(&args, versions);
+        // A group of its own may be shared: its streams name the function that wrote them.
+        let only = remote.log_group.as_ref().map(|_| target.name.clone());
+        let mut show = Show::new(&args, versions, only);
         let query = Query {
             start_ms,
             end_ms,
             pattern: args.filter.as_deref(),
         };
         let mut tail = Tail::new(start_ms);
-        read_all(&group, &query, &mut tail, &mut show)
-            .await
-            .map_err(|(_, error)| error)?;
+        match read_all(&group, &query, &mut tail, &mut show).await {
+            Ok(()) => {}
+            // Following a function not invoked yet: its first invocation makes the group.
+            Err((ApiFailure::NotFound, _)) if args.follow => status(
+                "Waiting",
+                format!("for {group_name}, which Lambda makes at the first invocation"),
+            ),
+            Err((_, error)) => return Err(error),
+        }
         if args.follow && !show.closed {
             follow(&group, &query, &mut tail, &mut show).await?;
         } else if args.stats {
@@ -150,9 +159,10 @@ async fn read_all(
     tail: &mut Tail,
     show: &mut Show,
 ) -> Result<(), (ApiFailure, anyhow::Error)> {
-    let mut token = None;
+    let mut token: Option<String> = None;
+    let mut seen_tokens = std::collections::HashSet::new();
     loop {
-        let page = group.filter(query, token).await?;
+        let page = group.filter(query, token.clone()).await?;
         for event in &page.events {
             if tail.admit(event) {
                 show.event(event)
@@ -162,14 +172,28 @@ async fn read_all(
         if show.closed {
             return Ok(());
         }
-        // CloudWatch Logs may answer a page with no events and a token: it goes on.
-        match page.next_token {
+        // CloudWatch Logs may answer a page with no events and a token: it goes on, unless
+        // the token is one it gave already (an endpoint going round in circles).
+        match page.next_token.filter(|t| !t.is_empty()) {
+            Some(next) if !seen_tokens.insert(next.clone()) => {
+                return Err((
+                    ApiFailure::Other(String::new()),
+                    anyhow::anyhow!(
+                        "CloudWatch Logs answered FilterLogEvents with a nextToken it had given \
+                         already: stopped reading rather than go round in circles"
+                    ),
+                ))
+            }
             Some(next) => token = Some(next),
             None => break,
         }
     }
-    tail.prune();
+    tail.prune(now_ms());
     Ok(())
+}
+
+fn now_ms() -> i64 {
+    xtask::util::time::epoch_ms() as i64
 }
 
 /// Polls from where the last one left off until Ctrl-C, backing off while throttled.
@@ -186,7 +210,7 @@ async fn follow(
             _ = tokio::time::sleep(tail::pause(throttled)) => {}
         }
         let poll = Query {
-            start_ms: tail.start_ms(),
+            start_ms: tail.start_ms(now_ms()),
             ..query.clone()
         };
         let result = tokio::select! {
@@ -195,6 +219,8 @@ async fn follow(
         };
         match result {
             Ok(()) => throttled = 0,
+            // Not there yet: the first invocation makes it.
+            Err((ApiFailure::NotFound, _)) => {}
             Err((ApiFailure::Throttled(_), error)) => {
                 throttled += 1;
                 if throttled > tail::MAX_THROTTLED {
@@ -221,6 +247,8 @@ struct Show {
     json: bool,
     stats: bool,
     versions: Option<Vec<String>>,
+    /// In a shared group: the function whose streams are shown.
+    function: Option<String>,
     reader: Reader,
     reports: Vec<Report>,
     /// Events of the versions asked for.
@@ -230,11 +258,12 @@ struct Show {
 }
 
 impl Show {
-    fn new(args: &Args, versions: Option<Vec<String>>) -> Show {
+    fn new(args: &Args, versions: Option<Vec<String>>, function: Option<String>) -> Show {
         Show {
             json: args.json,
             stats: args.stats,
             versions,
+            function,
             reader: Reader::default(),
             reports: Vec::new(),
             matched: 0,
@@ -243,6 +272,11 @@ impl Show {
     }
 
     fn event(&mut self, event: &LogEvent) -> Result<()> {
+        if let Some(function) = &self.function {
+            if stream_function(&event.stream).is_some_and(|f| f != function) {
+                return Ok(());
+            }
+        }
         if let Some(versions) = &self.versions {
             if !stream_version(&event.stream).is_some_and(|v| versions.iter().any(|w| w == v)) {
                 return Ok(());

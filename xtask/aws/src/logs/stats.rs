@@ -1,7 +1,5 @@
 //! `logs --stats` (pure): the window's invocations, from their REPORT lines.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 use xtask::lambda::report::{Report, ReportStatus};
 
@@ -46,13 +44,10 @@ fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
     v
 }
 
-/// Over `reports`, each request counted once (a report read twice is one invocation).
+/// Over `reports`: each REPORT is one attempt (an asynchronous invocation retried writes one
+/// per attempt under the same request id; events read twice are dropped before, by id).
 pub fn stats<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Stats {
-    let mut seen = HashSet::new();
-    let reports: Vec<&Report> = reports
-        .into_iter()
-        .filter(|r| seen.insert(r.request_id.as_str()))
-        .collect();
+    let reports: Vec<&Report> = reports.into_iter().collect();
     let durations = sorted(reports.iter().map(|r| r.duration_ms));
     let inits = sorted(reports.iter().filter_map(|r| r.init_ms));
     let mut memory_mb: Vec<u64> = reports.iter().map(|r| r.memory_mb).collect();
@@ -157,8 +152,6 @@ mod tests {
         reports[1].init_ms = Some(10.0);
         reports[2].status = ReportStatus::Timeout;
         reports[3].status = ReportStatus::Error(Some("Runtime.ExitError".into()));
-        // The same REPORT twice (read on two polls) is one invocation.
-        reports.push(reports[5].clone());
         let s = stats(&reports);
         assert_eq!(
             (s.invocations, s.cold_starts, s.errors, s.timeouts),

@@ -37,10 +37,14 @@ impl Tail {
         }
     }
 
-    /// Where the next poll starts.
-    pub fn start_ms(&self) -> i64 {
+    /// Where the next poll starts: not after now (`now_ms`), whatever timestamps a writer
+    /// put in the future, so that no event of now is skipped.
+    pub fn start_ms(&self, now_ms: i64) -> i64 {
         self.newest_ms.map_or(self.since_ms, |newest| {
-            (newest - OVERLAP_MS).max(self.since_ms)
+            newest
+                .min(now_ms)
+                .saturating_sub(OVERLAP_MS)
+                .max(self.since_ms)
         })
     }
 
@@ -62,8 +66,8 @@ impl Tail {
     }
 
     /// Forgets the ids no poll can read again; call after each poll.
-    pub fn prune(&mut self) {
-        let start = self.start_ms();
+    pub fn prune(&mut self, now_ms: i64) {
+        let start = self.start_ms(now_ms);
         self.printed.retain(|_, timestamp| *timestamp >= start);
     }
 }
@@ -88,25 +92,34 @@ mod tests {
 
     #[test]
     fn polls_overlap_and_nothing_is_printed_twice() {
+        let now = i64::MAX;
         let mut tail = Tail::new(1_000);
-        assert_eq!(tail.start_ms(), 1_000);
+        assert_eq!(tail.start_ms(now), 1_000);
         // Two events in one millisecond, then the same two read again by the next poll.
         assert!(tail.admit(&event("a", 50_000)));
         assert!(tail.admit(&event("b", 50_000)));
         assert!(!tail.admit(&event("a", 50_000)));
-        assert_eq!(tail.start_ms(), 20_000);
-        tail.prune();
+        assert_eq!(tail.start_ms(now), 20_000);
+        tail.prune(now);
         assert!(!tail.admit(&event("b", 50_000)));
         // A late event, older than the newest but within the overlap, is still shown.
         assert!(tail.admit(&event("late", 45_000)));
         assert!(tail.admit(&event("c", 100_000)));
-        tail.prune();
-        assert_eq!(tail.start_ms(), 70_000);
+        tail.prune(now);
+        assert_eq!(tail.start_ms(now), 70_000);
         assert_eq!(tail.printed.len(), 1, "{:?}", tail.printed);
         // Never before the window's start.
         let mut early = Tail::new(90_000);
         early.admit(&event("d", 95_000));
-        assert_eq!(early.start_ms(), 90_000);
+        assert_eq!(early.start_ms(now), 90_000);
+        // An event stamped in the future does not move the start past now.
+        let mut ahead = Tail::new(0);
+        ahead.admit(&event("future", 10_000_000));
+        assert_eq!(ahead.start_ms(1_000_000), 970_000);
+        // Nor does one stamped at the start of time overflow.
+        let mut old = Tail::new(i64::MIN);
+        old.admit(&event("old", i64::MIN + 1));
+        assert_eq!(old.start_ms(0), i64::MIN);
     }
 
     #[test]

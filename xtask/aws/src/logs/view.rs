@@ -82,9 +82,25 @@ fn one_line(message: &str) -> String {
     message.trim_end().to_string()
 }
 
+/// `text` safe for a terminal: control characters (a logged request could carry escape
+/// sequences) written as `\u{..}`, tabs kept.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The line for people, `None` for what the REPORT line folds in (START, END, Lambda's
 /// other lines).
 pub fn human(entry: &Entry) -> Option<String> {
+    human_raw(entry).map(|line| printable(&line))
+}
+
+fn human_raw(entry: &Entry) -> Option<String> {
     let version = entry
         .version
         .as_deref()
@@ -172,6 +188,19 @@ mod tests {
                 Some("2026-12-03T10:00:00.006Z [7] - -     after the invocation".into()),
             ]
         );
+    }
+
+    #[test]
+    fn escape_sequences_do_not_reach_the_terminal() {
+        let mut reader = Reader::default();
+        let entry = reader.read(&event(
+            "2026/12/03/[1]x",
+            0,
+            "{\"level\":\"INFO\",\"message\":\"\\u001b]52;c;aGk=\\u0007 \\r done\",\"requestId\":\"\\u001b[31mr\"}",
+        ));
+        let line = human(&entry).unwrap();
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(line.contains("\\u{1b}]52;c;aGk="), "{line}");
     }
 
     #[test]

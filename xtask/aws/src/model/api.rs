@@ -207,6 +207,33 @@ pub fn plan_parts(parts: &Parts, uri: &str) -> PartsPlan {
     PartsPlan { integration, fixes }
 }
 
+/// What the integration is to target: the alias when one is given; else, when the API already
+/// targets an alias (or version) of this function, that one still (a deploy without `--alias`
+/// must not move public traffic to `$LATEST`); else the function itself.
+pub fn target(parts: &Parts, function_arn: &str, alias: Option<&str>) -> String {
+    if let Some(alias) = alias {
+        return format!("{function_arn}:{alias}");
+    }
+    let routed = parts
+        .routes
+        .iter()
+        .find(|r| r.key == DEFAULT)
+        .and_then(|r| r.target.as_deref()?.strip_prefix("integrations/"))
+        .and_then(|id| parts.integrations.iter().find(|i| i.id == id))
+        .and_then(|i| i.uri.as_deref());
+    match routed {
+        Some(uri)
+            if uri
+                .strip_prefix(function_arn)
+                .and_then(|q| q.strip_prefix(':'))
+                .is_some_and(|q| !q.is_empty() && !q.contains(':')) =>
+        {
+            uri.to_string()
+        }
+        _ => function_arn.to_string(),
+    }
+}
+
 /// The source ARN API Gateway invokes with for any stage of `api_id`'s `$default` route.
 pub fn source_arn(partition: &str, region: &str, account: &str, api_id: &str) -> String {
     format!("arn:{partition}:execute-api:{region}:{account}:{api_id}/*/{DEFAULT}")
@@ -220,18 +247,35 @@ pub fn statement_id(api_id: &str) -> String {
 /// Does `policy` (GetPolicy's document) let API Gateway invoke the function from `source`?
 /// By content: Allow, lambda:InvokeFunction, the service principal, exactly that source.
 pub fn granted(policy: Option<&str>, source: &str) -> bool {
-    let statements: Vec<Value> = policy
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        .and_then(|p| p["Statement"].as_array().cloned())
-        .unwrap_or_default();
-    statements.iter().any(|s| {
+    statements(policy).iter().any(|s| {
         let principal = &s["Principal"];
         let service = principal["Service"] == "apigateway.amazonaws.com"
             || principal == "apigateway.amazonaws.com";
         let from = s["Condition"]["ArnLike"]["AWS:SourceArn"] == source
             || s["Condition"]["ArnLike"]["aws:SourceArn"] == source;
-        s["Effect"] == "Allow" && s["Action"] == "lambda:InvokeFunction" && service && from
+        let action = match &s["Action"] {
+            Value::Array(actions) => actions.iter().any(|a| a == "lambda:InvokeFunction"),
+            one => one == "lambda:InvokeFunction",
+        };
+        s["Effect"] == "Allow" && action && service && from
     })
+}
+
+/// A policy's statements (IAM allows one statement without the list around it).
+fn statements(policy: Option<&str>) -> Vec<Value> {
+    match policy.and_then(|p| serde_json::from_str::<Value>(p).ok()) {
+        Some(p) => match &p["Statement"] {
+            Value::Array(all) => all.clone(),
+            Value::Object(_) => vec![p["Statement"].clone()],
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    }
+}
+
+/// Does `policy` hold a statement `sid` (which then does not grant what it should)?
+pub fn has_statement(policy: Option<&str>, sid: &str) -> bool {
+    statements(policy).iter().any(|s| s["Sid"] == sid)
 }
 
 /// What `--api` found or made, for the report.
@@ -346,6 +390,18 @@ mod tests {
         let mut parts = right_parts();
         parts.routes.clear();
         assert_eq!(plan_parts(&parts, URI).fixes, [Fix::CreateRoute]);
+    }
+
+    #[test]
+    fn a_deploy_without_alias_keeps_the_alias_the_api_targets() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:echo";
+        let parts = right_parts();
+        assert_eq!(target(&parts, arn, None), URI);
+        assert_eq!(target(&parts, arn, Some("beta")), format!("{arn}:beta"));
+        assert_eq!(target(&Parts::default(), arn, None), arn);
+        // Another function's alias is drift, not a target to keep.
+        let other = "arn:aws:lambda:eu-west-1:123456789012:function:echo2";
+        assert_eq!(target(&parts, other, None), other);
     }
 
     #[test]

@@ -28,9 +28,24 @@ pub fn stream_version(stream: &str) -> Option<&str> {
     (!version.is_empty()).then_some(version)
 }
 
+/// The function in a stream's name in a group of its own (`2026/12/03/orders[7]4f0c…` ->
+/// `orders`); `None` in Lambda's default form (`2026/12/03/[7]4f0c…`) or another shape.
+pub fn stream_function(stream: &str) -> Option<&str> {
+    let before = &stream[..stream.find('[')?];
+    let name = &before[before.rfind('/').map_or(0, |i| i + 1)..];
+    (!name.is_empty()).then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn functions_from_stream_names() {
+        assert_eq!(stream_function("2026/12/03/orders[7]abc"), Some("orders"));
+        assert_eq!(stream_function("2026/12/03/[7]abc"), None);
+        assert_eq!(stream_function("plain"), None);
+    }
 
     #[test]
     fn versions_from_stream_names() {

@@ -66,7 +66,10 @@ mod with_feature {
 
     use crate::apigateway::ApiGateway;
     use crate::lambda::Lambda;
-    use crate::model::api::{find, granted, plan_parts, source_arn, statement_id, ApiReport, Fix};
+    use crate::model::api::{
+        find, granted, has_statement, plan_parts, source_arn, statement_id, target, ApiReport, Fix,
+        Parts,
+    };
     use crate::sdk::Session;
 
     pub async fn ensure(
@@ -79,10 +82,6 @@ mod with_feature {
     ) -> Result<ApiReport> {
         let function = lambda.function;
         let place = parse_function(function_arn)?;
-        let target = match alias {
-            Some(alias) => format!("{function_arn}:{alias}"),
-            None => function_arn.to_string(),
-        };
         let gateway = ApiGateway::new(session, function);
         let apis = gateway.apis().await?;
         let mut changes = Vec::new();
@@ -102,7 +101,7 @@ mod with_feature {
                     kind: kind.as_str(),
                     api_id: String::new(),
                     url: String::new(),
-                    target,
+                    target: target(&Parts::default(), function_arn, alias),
                     outcome: "would-create".into(),
                     changes: vec![
                         "the HTTP API, its integration, route, stage and permission".into()
@@ -118,6 +117,13 @@ mod with_feature {
                 (made.id, made.endpoint, Default::default())
             }
         };
+        let target = target(&parts, function_arn, alias);
+        if alias.is_none() && target != function_arn {
+            status(
+                "Kept",
+                format!("HTTP API {api_id} on {target} (deploy --alias moves it)"),
+            );
+        }
         let plan = plan_parts(&parts, &target);
         let mut integration = plan.integration.clone();
         for fix in &plan.fixes {
@@ -159,8 +165,21 @@ mod with_feature {
         let partition = place.partition.as_deref().unwrap_or("aws");
         let region = place.region.as_deref().unwrap_or_default();
         let source = source_arn(partition, region, account, &api_id);
-        if !granted(lambda.policy(alias).await?.as_deref(), &source) {
+        let qualifier = target
+            .strip_prefix(function_arn)
+            .and_then(|q| q.strip_prefix(':'));
+        let policy = lambda.policy(qualifier).await?;
+        let sid = statement_id(&api_id);
+        if !granted(policy.as_deref(), &source) {
             let what = format!("permission for API Gateway to invoke {target} from {source}");
+            if has_statement(policy.as_deref(), &sid) {
+                anyhow::bail!(
+                    "the resource policy of {target} has a statement {sid} that does not grant \
+                     what this API needs (changed by hand?): remove it (aws lambda \
+                     remove-permission --function-name {target} --statement-id {sid}) and \
+                     deploy again"
+                );
+            }
             if dry_run {
                 status("Would add", &what);
             } else {
