@@ -169,7 +169,11 @@ impl Functions {
             Ok(port) => port,
             Err(why) => return super::proxy::lambda_error(500, "ServiceException", &why),
         };
-        let mut forward = Request::post("/2015-03-31/functions/function/invocations");
+        // The emulator answers both, as Lambda does.
+        let mut forward = match path.contains("/response-streaming-invocations") {
+            true => Request::post("/2021-11-15/functions/function/response-streaming-invocations"),
+            false => Request::post("/2015-03-31/functions/function/invocations"),
+        };
         for name in ["x-amz-log-type", "x-amz-invocation-type", "content-type"] {
             if let Some(value) = headers.get(name) {
                 forward = forward.header(name, value);

@@ -6,7 +6,9 @@
 //! - after UpdateFunctionCode the function stays `LastUpdateStatus: InProgress` for a while
 //!   (here: for a number of GetFunction reads, [`Lambda::update_reads`], 0 by default as in
 //!   moto), and meanwhile UpdateFunctionCode and PublishVersion answer 409
-//!   ResourceConflictException.
+//!   ResourceConflictException;
+//! - UpdateFunctionUrlConfig changes a URL's InvokeMode (moto keeps only the one it was
+//!   created with).
 
 use std::collections::HashMap;
 
@@ -24,6 +26,8 @@ pub struct Lambda {
     /// The current RevisionId of each (function, alias).
     aliases: HashMap<(String, String), String>,
     revisions: u64,
+    /// The InvokeMode an UpdateFunctionUrlConfig set, by function.
+    invoke_modes: HashMap<String, Value>,
 }
 
 /// The path's segments, percent-decoded: `["2015-03-31", "functions", "echo", "aliases", "live"]`.
@@ -151,6 +155,20 @@ impl Lambda {
                 if let Some(left) = self.in_progress.get_mut(&function).filter(|l| **l > 0) {
                     *left -= 1;
                     patch.insert("LastUpdateStatus".into(), "InProgress".into());
+                }
+            }
+            "UpdateFunctionUrlConfig" => {
+                if let Some(mode) = json(request).get("InvokeMode") {
+                    self.invoke_modes.insert(function, mode.clone());
+                    patch.insert("InvokeMode".into(), mode.clone());
+                }
+            }
+            "GetFunctionUrlConfig" | "CreateFunctionUrlConfig" => {
+                if operation == "CreateFunctionUrlConfig" {
+                    self.invoke_modes.remove(&function);
+                }
+                if let Some(mode) = self.invoke_modes.get(&function) {
+                    patch.insert("InvokeMode".into(), mode.clone());
                 }
             }
             "GetAlias" | "CreateAlias" | "UpdateAlias" => {

@@ -192,9 +192,13 @@ pub fn operation_of(method: &str, path: &str) -> &'static str {
         ("PUT", [_, "functions", _, "configuration"]) => "UpdateFunctionConfiguration",
         ("GET", [_, "functions", _, "url"]) => "GetFunctionUrlConfig",
         ("POST", [_, "functions", _, "url"]) => "CreateFunctionUrlConfig",
+        ("PUT", [_, "functions", _, "url"]) => "UpdateFunctionUrlConfig",
         ("GET", [_, "functions", _, "policy"]) => "GetPolicy",
         ("POST", [_, "functions", _, "policy"]) => "AddPermission",
         ("POST", [_, "functions", _, "invocations"]) => "Invoke",
+        ("POST", ["2021-11-15", "functions", _, "response-streaming-invocations"]) => {
+            "InvokeWithResponseStream"
+        }
         // API Gateway (v2).
         ("GET", ["v2", "apis"]) => "GetApis",
         ("POST", ["v2", "apis"]) => "CreateApi",
@@ -378,7 +382,7 @@ async fn handle(
     if let Some((status, kind, message)) = refused {
         return Ok(lambda_error(status, kind, &message));
     }
-    if operation == "Invoke" {
+    if operation == "Invoke" || operation == "InvokeWithResponseStream" {
         return Ok(state
             .functions
             .invoke(upstream, &path, &parts.headers, body)

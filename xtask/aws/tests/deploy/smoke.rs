@@ -286,3 +286,50 @@ fn smoke_files_are_checked_before_any_request() {
         );
     }
 }
+
+#[test]
+fn a_streaming_url_is_smoke_tested_as_it_is_called_and_its_mode_kept_as_declared() {
+    let aws = Aws::with_echo();
+    let made = aws
+        .deploy_built(&[
+            "--alias",
+            "live",
+            "--url",
+            "public",
+            "--invoke-mode",
+            "RESPONSE_STREAM",
+            "--json",
+        ])
+        .success();
+    assert_eq!(made["smoke"]["passed"], true, "{made}");
+    assert_eq!(aws.proxy.count("InvokeWithResponseStream"), 1);
+    assert_eq!(aws.proxy.count("Invoke"), 0);
+    assert_eq!(made["url"]["invoke_mode"], "RESPONSE_STREAM");
+    // Read through the proxy, which plays what moto lacks: UpdateFunctionUrlConfig's mode.
+    let mode = |aws: &Aws| {
+        moto::block_on(
+            moto::lambda_client(&aws.proxy.endpoint())
+                .get_function_url_config()
+                .function_name("echo")
+                .qualifier("live")
+                .send(),
+        )
+        .unwrap()
+        .invoke_mode()
+        .map(|m| m.as_str().to_string())
+    };
+    assert_eq!(mode(&aws).as_deref(), Some("RESPONSE_STREAM"));
+
+    // Declared otherwise, without --url: the URL's mode is corrected, then kept.
+    let changed = aws
+        .deploy_built(&["--alias", "live", "--invoke-mode", "BUFFERED", "--json"])
+        .success();
+    assert_eq!(changed["url"]["outcome"], "updated", "{changed}");
+    assert_eq!(mode(&aws).as_deref(), Some("BUFFERED"));
+    aws.proxy.clear();
+    let again = aws
+        .deploy_built(&["--alias", "live", "--invoke-mode", "BUFFERED", "--json"])
+        .success();
+    assert_eq!(again["url"]["outcome"], "unchanged", "{again}");
+    assert_eq!(aws.proxy.count("UpdateFunctionUrlConfig"), 0);
+}
