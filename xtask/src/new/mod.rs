@@ -1,4 +1,4 @@
-//! `cargo xtask new NAME [--http]`: a new function crate in the workspace, ready to build,
+//! `cargo xtask new NAME [--http | --stream]`: a new function crate in the workspace, ready to build,
 //! verify, invoke, watch and deploy. Every check comes before the first write, and a failure
 //! after it puts the workspace back as it was.
 
@@ -18,7 +18,8 @@ pub use template::Kind;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     cargo xtask new orders          # orders/: any JSON event in, JSON out\n  \
-    cargo xtask new orders-api --http  # API Gateway / function URL events in, HTTP responses out\n\n\
+    cargo xtask new orders-api --http  # API Gateway / function URL events in, HTTP responses out\n  \
+    cargo xtask new feed --stream   # a function URL event in, the answer streamed as produced\n\n\
     The crate is added to the workspace's members, with its [package.metadata.lambda] table, a \
     smoke event and the answer it must give, and a unit test.")]
 pub struct Args {
@@ -28,6 +29,10 @@ pub struct Args {
     /// A handler for HTTP events (API Gateway HTTP and REST APIs, function URLs).
     #[arg(long)]
     pub http: bool,
+    /// A handler that streams its answer (lambda_runtime's streaming response), behind a
+    /// function URL in RESPONSE_STREAM mode (`invoke-mode` in its table).
+    #[arg(long, conflicts_with = "http")]
+    pub stream: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -64,7 +69,11 @@ pub fn run(args: Args) -> Result<()> {
         .append(true)
         .open(&manifest_path)
         .with_context(|| format!("{} cannot be written", manifest_path.display()))?;
-    let kind = if args.http { Kind::Http } else { Kind::Event };
+    let kind = match (args.http, args.stream) {
+        (true, _) => Kind::Http,
+        (_, true) => Kind::Stream,
+        _ => Kind::Event,
+    };
 
     // From the first write to the last, Ctrl-C (or a TERM) waits: the workspace ends either
     // with the new function or as it was, never in between. cargo, started meanwhile,
@@ -101,7 +110,11 @@ pub fn run(args: Args) -> Result<()> {
         format!(
             "{}/ (package and Lambda function {name}{}), a member of the workspace",
             workspace::rel(&dir),
-            if args.http { ", HTTP events" } else { "" }
+            match kind {
+                Kind::Http => ", HTTP events",
+                Kind::Stream => ", a streamed answer",
+                Kind::Event => "",
+            }
         ),
     );
     println!("cargo xtask build -p {name}");

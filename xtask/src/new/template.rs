@@ -10,21 +10,33 @@ pub enum Kind {
     /// API Gateway (HTTP API, payload 2.0; REST API) and function URL events in, an HTTP
     /// response out.
     Http,
+    /// A function URL event in, the answer streamed as it is produced.
+    Stream,
 }
 
 /// Each file's path inside the crate's folder, and its text.
 pub fn files(name: &str, kind: Kind) -> Vec<(&'static str, String)> {
-    let (main, event, expect) = match kind {
-        Kind::Event => (EVENT_MAIN, EVENT_SMOKE, EVENT_EXPECT),
-        Kind::Http => (HTTP_MAIN, HTTP_SMOKE, HTTP_EXPECT),
-    };
     let fill = |text: &str| text.replace("{name}", name);
-    vec![
-        ("Cargo.toml", fill(MANIFEST)),
+    let (main, event, expect) = match kind {
+        Kind::Event => (EVENT_MAIN, EVENT_SMOKE, Some(EVENT_EXPECT)),
+        Kind::Http => (HTTP_MAIN, HTTP_SMOKE, Some(HTTP_EXPECT)),
+        // A stream is judged by its answering without an error (its lines are its own).
+        Kind::Stream => (STREAM_MAIN, HTTP_SMOKE, None),
+    };
+    let manifest = match kind {
+        Kind::Stream => fill(MANIFEST).replace(
+            "smoke-expect = \"smoke/expect.json\"\n",
+            "invoke-mode = \"RESPONSE_STREAM\"\n",
+        ),
+        _ => fill(MANIFEST),
+    };
+    let mut files = vec![
+        ("Cargo.toml", manifest),
         ("src/main.rs", fill(main)),
         ("smoke/event.json", fill(event)),
-        ("smoke/expect.json", fill(expect)),
-    ]
+    ];
+    files.extend(expect.map(|expect| ("smoke/expect.json", fill(expect))));
+    files
 }
 
 const MANIFEST: &str = r#"[package]
@@ -159,6 +171,60 @@ mod tests {
 }
 "##;
 
+const STREAM_MAIN: &str = r##"//! The {name} Lambda function, streaming its answer: behind a function URL in RESPONSE_STREAM
+//! mode (`invoke-mode` in Cargo.toml) each line reaches the client as it is produced, and the
+//! answer may pass the 6 MB of a buffered one. `GET /?name=ada` answers three lines.
+
+use lambda_runtime::streaming::{channel, Body, Response};
+use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use serde_json::Value;
+
+// musl's malloc returns pages to the kernel after each request; dlmalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// The lines of the answer to one request event.
+fn lines(event: &Value) -> Vec<String> {
+    let who = event["queryStringParameters"]["name"].as_str().unwrap_or("world");
+    (1..=3).map(|n| format!("{n}/3 hello, {who}\n")).collect()
+}
+
+async fn handler(event: LambdaEvent<Value>) -> Result<Response<Body>, Error> {
+    tracing::info!(request_id = %event.context.request_id, "streaming");
+    let (mut sender, body) = channel();
+    let lines = lines(&event.payload);
+    tokio::spawn(async move {
+        for line in lines {
+            // The client went away: there is no one to send the rest to.
+            if sender.send_data(line.into()).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(Response::from(body))
+}
+
+// One event at a time per execution environment: a single-threaded runtime starts faster.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    // Honours AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL.
+    tracing::init_default_subscriber();
+    run(service_fn(handler)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_lines_for_the_name_asked() {
+        let event = serde_json::json!({ "queryStringParameters": { "name": "ada" } });
+        assert_eq!(lines(&event)[2], "3/3 hello, ada\n");
+        assert_eq!(lines(&Value::Null).len(), 3);
+    }
+}
+"##;
+
 const HTTP_SMOKE: &str = r#"{
   "version": "2.0",
   "routeKey": "$default",
@@ -185,17 +251,24 @@ mod tests {
 
     #[test]
     fn every_file_names_the_function_and_the_smoke_files_are_json() {
-        for kind in [Kind::Event, Kind::Http] {
+        for kind in [Kind::Event, Kind::Http, Kind::Stream] {
             let files = files("orders", kind);
             let manifest = &files[0].1;
             assert!(manifest.contains("name = \"orders\""), "{manifest}");
             assert!(!files.iter().any(|(_, text)| text.contains("{name}")));
+            // Only the placeholder names the function: no code of the template says `orders`
+            // where it meant something else.
+            assert!(!files[1].1.contains("hello, orders"), "{}", files[1].1);
             for (path, text) in &files[2..] {
                 serde_json::from_str::<serde_json::Value>(text)
                     .unwrap_or_else(|e| panic!("{path}: {e}"));
             }
             let table: toml::Table = toml::from_str(manifest).unwrap();
-            assert!(table["package"]["metadata"]["lambda"].is_table());
+            let lambda = &table["package"]["metadata"]["lambda"];
+            assert!(lambda.is_table());
+            let streams = lambda.get("invoke-mode").and_then(|m| m.as_str());
+            assert_eq!(streams == Some("RESPONSE_STREAM"), kind == Kind::Stream);
+            assert_eq!(lambda.get("smoke-expect").is_none(), kind == Kind::Stream);
         }
     }
 }

@@ -222,6 +222,35 @@ fn three_functions_build_in_one_go_and_deploy_together_one_failing_its_smoke_tes
 
     #[cfg(feature = "iam")]
     setup_ci_grants_them_all(&copy, &aws);
+    a_streaming_function_from_the_template(&copy);
+}
+
+/// `new --stream`: the template builds (beside the others, their dependencies), is static,
+/// and streams its lines through the local Runtime API.
+fn a_streaming_function_from_the_template(copy: &Copy) {
+    let out = copy.xtask(&["new", "delta", "--stream"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read_to_string(copy.root.join("delta/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("invoke-mode = \"RESPONSE_STREAM\""),
+        "{manifest}"
+    );
+    let smoke = copy.root.join("delta/smoke/event.json");
+    let out = copy.xtask(&[
+        "invoke",
+        "-p",
+        "delta",
+        "--data-file",
+        smoke.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // lambda_runtime's stream: its function URL prelude, then the lines as they came.
+    assert!(
+        stdout.ends_with("1/3 hello, smoke\n2/3 hello, smoke\n3/3 hello, smoke\n"),
+        "{stdout:?}"
+    );
+    assert!(stdout.starts_with("{\"statusCode\":200"), "{stdout:?}");
 }
 
 /// CI's role deploys exactly the workspace's functions; after `new`, a rerun of setup-ci
