@@ -11,6 +11,7 @@ mod first_deploy;
 mod functions;
 mod group;
 mod invoke;
+mod stream;
 mod table;
 mod timing;
 mod watch;
@@ -49,6 +50,9 @@ pub enum Bench {
     Deploy,
     /// Local invoke latency (cold init, warm invoke) against cargo-lambda's build.
     Invoke(InvokeArgs),
+    /// A streamed answer through the local emulator: time to its first byte and to its last,
+    /// by function URL, InvokeWithResponseStream and the buffered Invoke.
+    Stream(StreamArgs),
     /// Edit -> first correct answer of `cargo xtask watch` beside `cargo lambda watch`
     /// (dev profile and --release), and `cargo xtask build` after a one-line edit beside
     /// the compile time cargo reports for it.
@@ -85,6 +89,13 @@ pub enum Measure {
 pub struct InvokeArgs {
     /// Cold starts per bootstrap (each followed by 20 warm invokes).
     #[arg(long, value_name = "N", default_value_t = 100)]
+    pub runs: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StreamArgs {
+    /// Requests timed each way (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub runs: usize,
 }
 
@@ -126,6 +137,7 @@ pub fn run(args: Args) -> Result<()> {
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
         Bench::Deploy => match crate::xtask_aws::exec(&[])? {},
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
+        Bench::Stream(args) => stream::run(args.runs),
         Bench::Watch(args) => watch::run(args),
     }
 }
