@@ -134,11 +134,13 @@ pub fn check_version(version: &str) -> Result<()> {
 }
 
 /// The `cargo xtask logs` line that shows one invocation of `version` (deploy prints it when
-/// its smoke test fails), with the connection flags given (`--region R`, ...).
+/// its smoke test fails), made at `at_ms` (the window opens a minute before, so the line still
+/// shows it later), with the connection flags given (`--region R`, ...).
 pub fn command_for(
     function: &str,
     version: &str,
     request_id: &str,
+    at_ms: i64,
     aws: &crate::deploy::AwsArgs,
 ) -> String {
     let mut line = format!("cargo xtask logs --function-name {function} --version {version}");
@@ -148,12 +150,13 @@ pub fn command_for(
         ("--endpoint-url", &aws.endpoint_url),
     ] {
         if let Some(value) = value {
-            line.push_str(&format!(" {flag} {value}"));
+            line.push_str(&format!(" {flag} '{value}'"));
         }
     }
+    let since = crate::util::time::rfc3339_ms(at_ms - 60_000);
     // The request id in quotes: CloudWatch Logs matches it as one term, in every line of the
     // invocation (START, the function's lines in either format, END, REPORT).
-    line.push_str(&format!(" --since 1h --filter '\"{request_id}\"'"));
+    line.push_str(&format!(" --since {since} --filter '\"{request_id}\"'"));
     line
 }
 
@@ -226,13 +229,15 @@ mod tests {
     #[test]
     fn the_line_for_one_invocation() {
         let mut aws = crate::deploy::AwsArgs::default();
+        let at = 1_796_292_060_000;
         assert_eq!(
-            command_for("echo", "3", "r-1", &aws),
-            "cargo xtask logs --function-name echo --version 3 --since 1h --filter '\"r-1\"'"
+            command_for("echo", "3", "r-1", at, &aws),
+            "cargo xtask logs --function-name echo --version 3 --since \
+             2026-12-03T10:00:00.000Z --filter '\"r-1\"'"
         );
         aws.region = Some("eu-west-1".into());
-        assert!(command_for("echo", "3", "r-1", &aws)
-            .contains("--version 3 --region eu-west-1 --since"));
+        assert!(command_for("echo", "3", "r-1", at, &aws)
+            .contains("--version 3 --region 'eu-west-1' --since"));
     }
 
     #[test]

@@ -20,6 +20,8 @@ use crate::sdk::Session;
 pub struct ApiGateway {
     client: Client,
     endpoint: Option<String>,
+    /// The partition of the session's region, for the ARNs the messages name.
+    partition: &'static str,
     /// The function, for the messages.
     function: String,
 }
@@ -41,6 +43,7 @@ impl ApiGateway {
         ApiGateway {
             client: Client::from_conf(config),
             endpoint: session.endpoint_url().map(str::to_string),
+            partition: xtask::lambda::names::partition_of_region(&session.sdk.region),
             function: function.to_string(),
         }
     }
@@ -54,10 +57,11 @@ impl ApiGateway {
             None => format!("the HTTP APIs (looking for function {}'s)", self.function),
         };
         let action = call.iam_action();
+        let p = self.partition;
         let when_denied = format!(
-            "allow `{action}` on arn:aws:apigateway:REGION::/apis and \
-             arn:aws:apigateway:REGION::/apis/* (and `apigateway:POST` on \
-             arn:aws:apigateway:REGION::/tags/* to create it tagged) for the identity \
+            "allow `{action}` on arn:{p}:apigateway:REGION::/apis and \
+             arn:{p}:apigateway:REGION::/apis/* (and `apigateway:POST` on \
+             arn:{p}:apigateway:REGION::/tags/* to create it tagged) for the identity \
              deploying: the README lists the one-time rights of `--api`"
         );
         anyhow!(explain(

@@ -19,6 +19,8 @@ pub struct LogGroup {
     client: Client,
     /// The endpoint URL set by the flag, the environment or a profile, if any.
     endpoint: Option<String>,
+    /// The partition of the session's region, for the ARNs the messages name.
+    partition: &'static str,
     pub name: String,
     /// The function that logs there, for the messages.
     function: String,
@@ -45,6 +47,7 @@ impl LogGroup {
         LogGroup {
             client: Client::from_conf(config),
             endpoint: session.endpoint_url().map(str::to_string),
+            partition: xtask::lambda::names::partition_of_region(&session.sdk.region),
             name: name.to_string(),
             function: function.to_string(),
         }
@@ -58,9 +61,9 @@ impl LogGroup {
         let resource = format!("log group {}", self.name);
         let when_denied = format!(
             "allow `{FILTER_LOG_EVENTS}` on the log group's ARN \
-             (arn:aws:logs:REGION:ACCOUNT:log-group:{}:*) in the IAM policy of the identity \
+             (arn:{}:logs:REGION:ACCOUNT:log-group:{}:*) in the IAM policy of the identity \
              reading the logs",
-            self.name
+            self.partition, self.name
         );
         let when_missing = format!(
             "Lambda makes it when the function first logs: {} has not been invoked since it \

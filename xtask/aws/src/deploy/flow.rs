@@ -398,7 +398,8 @@ async fn smoke_test(
         }),
     ) = (result.passed, &answer)
     {
-        result.logs = Some(xtask::logs::command_for(function, version, id, aws));
+        let at = xtask::util::time::epoch_ms() as i64;
+        result.logs = Some(xtask::logs::command_for(function, version, id, at, aws));
     }
     match &result.failure {
         None => status("Passed", format!("the smoke test of {function}:{version}")),

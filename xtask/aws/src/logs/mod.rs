@@ -106,7 +106,8 @@ pub fn run(args: Args) -> Result<()> {
             Err((_, error)) => return Err(error),
         }
         if args.follow && !show.closed {
-            follow(&group, &query, &mut tail, &mut show).await?;
+            let alias = args.alias.as_deref().map(|alias| (&lambda, alias));
+            follow(&group, &query, &mut tail, &mut show, alias).await?;
         } else if args.stats {
             show.stats()?;
         } else if show.matched == 0 {
@@ -202,9 +203,26 @@ async fn follow(
     query: &Query<'_>,
     tail: &mut Tail,
     show: &mut Show,
+    alias: Option<(&Lambda<'_>, &str)>,
 ) -> Result<()> {
     let mut throttled = 0;
+    let mut polls = 0u32;
     loop {
+        polls += 1;
+        // A deploy may move the alias meanwhile: its versions are read again now and then.
+        if let (Some((lambda, alias)), true) = (alias, polls % tail::ALIAS_EVERY == 0) {
+            if let Ok(Some(state)) = lambda.get_alias(alias).await {
+                let mut now = vec![state.version];
+                now.extend(state.additional_versions);
+                if show.versions.as_ref() != Some(&now) {
+                    status(
+                        "Following",
+                        format!("alias {alias}, now at version {}", now.join(" and ")),
+                    );
+                    show.versions = Some(now);
+                }
+            }
+        }
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = tokio::time::sleep(tail::pause(throttled)) => {}

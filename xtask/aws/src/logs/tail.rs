@@ -15,6 +15,9 @@ pub const OVERLAP_MS: i64 = 30_000;
 /// The pause between polls; FilterLogEvents allows an account a few calls a second in all.
 pub const POLL: Duration = Duration::from_secs(2);
 
+/// Polls between two reads of the alias `--alias --follow` shows (about a minute).
+pub const ALIAS_EVERY: u32 = 30;
+
 /// The longest pause after throttling, and how many throttled polls in a row end the command.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub const MAX_THROTTLED: u32 = 8;

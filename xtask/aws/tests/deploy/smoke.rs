@@ -176,15 +176,24 @@ fn a_passing_smoke_test_moves_the_alias_and_a_failing_one_leaves_it() {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("a REPORT line");
     let logs_line = format!(
-        "whole log:   cargo xtask logs --function-name echo --version 2 --endpoint-url {} \
-         --since 1h --filter '\"{request_id}\"'",
+        "whole log:   cargo xtask logs --function-name echo --version 2 --endpoint-url '{}' \
+         --since ",
         aws.proxy.endpoint()
     );
-    assert!(
-        human.stdout.contains(&logs_line),
-        "{logs_line}\n{}",
-        human.stdout
-    );
+    let filter = format!(" --filter '\"{request_id}\"'");
+    let line = human
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("whole log:"))
+        .unwrap_or_default();
+    // The window opens a minute before the invocation, as an RFC 3339 time.
+    let since = line
+        .strip_prefix(logs_line.as_str())
+        .and_then(|rest| rest.strip_suffix(filter.as_str()))
+        .unwrap_or_else(|| panic!("{line}\n{}", human.stdout));
+    let opens = xtask::util::time::parse_rfc3339(since).unwrap();
+    let now = xtask::util::time::epoch_ms() as i64;
+    assert!((now - 10 * 60_000..now).contains(&opens), "{since}");
     assert_eq!(aws.alias_version("echo", "live"), "1");
 
     // An answer other than the expected one fails too, and names the file.
