@@ -210,7 +210,7 @@ async fn follow(
     loop {
         polls += 1;
         // A deploy may move the alias meanwhile: its versions are read again now and then.
-        if let (Some((lambda, alias)), true) = (alias, polls % tail::ALIAS_EVERY == 0) {
+        if let (Some((lambda, alias)), true) = (alias, polls.is_multiple_of(tail::ALIAS_EVERY)) {
             if let Ok(Some(state)) = lambda.get_alias(alias).await {
                 let mut now = vec![state.version];
                 now.extend(state.additional_versions);
