@@ -86,15 +86,26 @@ pub fn code_sha256(zip: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha256(zip))
 }
 
-/// A function URL's streamed response without its JSON prelude (status, headers, cookies,
-/// then eight NUL bytes), as the URL's client gets it; a payload without one, whole.
+/// What ends the JSON prelude (status, headers, cookies) of a function URL's streamed
+/// response (`application/vnd.awslambda.http-integration-response`), before its body.
+pub const PRELUDE_END: [u8; 8] = [0; 8];
+
+/// Where [`PRELUDE_END`] begins in `stream`, if it is there.
+pub fn prelude_end(stream: &[u8]) -> Option<usize> {
+    stream
+        .windows(PRELUDE_END.len())
+        .position(|w| w == PRELUDE_END)
+}
+
+/// A function URL's streamed response without its JSON prelude, as the URL's client gets
+/// it; a payload without one, whole.
 pub fn without_prelude(payload: &[u8]) -> &[u8] {
     let starts_json = payload
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{');
-    match payload.windows(8).position(|w| w == [0; 8]) {
-        Some(end) if starts_json => &payload[end + 8..],
+    match prelude_end(payload) {
+        Some(end) if starts_json => &payload[end + PRELUDE_END.len()..],
         _ => payload,
     }
 }

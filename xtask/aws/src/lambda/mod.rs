@@ -59,6 +59,23 @@ pub fn create_function(
         .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
 }
 
+/// The smoke test's Invoke settings: one attempt (an invocation is not idempotent), within
+/// `limit`.
+fn smoke_config(limit: std::time::Duration) -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::default()
+        .timeout_config(timeouts_of(limit, limit))
+        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+}
+
+/// `LogResult` (base64) as text.
+fn decoded_log(log: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(log)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|_| format!("(LogResult is not base64: {log})"))
+}
+
 /// What to do when the function is not there.
 const WHEN_MISSING: &str = "check --function-name and --region, or create it with `--create` \
 (and --role ARN, or a role it creates)";
@@ -321,10 +338,6 @@ impl Lambda<'_> {
         event: &[u8],
         limit: std::time::Duration,
     ) -> Result<InvokeAnswer> {
-        use base64::Engine;
-        let config = aws_sdk_lambda::config::Builder::default()
-            .timeout_config(timeouts_of(limit, limit))
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled());
         let out = self
             .client
             .invoke()
@@ -333,16 +346,11 @@ impl Lambda<'_> {
             .log_type(LogType::Tail)
             .payload(Blob::new(event))
             .customize()
-            .config_override(config)
+            .config_override(smoke_config(limit))
             .send()
             .await
             .map_err(|e| self.fail(Operation::Invoke, e).1)?;
-        let log_tail = out.log_result().map(|log| {
-            base64::engine::general_purpose::STANDARD
-                .decode(log)
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_else(|_| format!("(LogResult is not base64: {log})"))
-        });
+        let log_tail = out.log_result().map(decoded_log);
         Ok(InvokeAnswer {
             status: u16::try_from(out.status_code()).unwrap_or(0),
             function_error: out.function_error().map(str::to_string),
@@ -366,10 +374,6 @@ impl Lambda<'_> {
         limit: std::time::Duration,
     ) -> Result<InvokeAnswer> {
         use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
-        use base64::Engine;
-        let config = aws_sdk_lambda::config::Builder::default()
-            .timeout_config(timeouts_of(limit, limit))
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled());
         let mut out = self
             .client
             .invoke_with_response_stream()
@@ -378,7 +382,7 @@ impl Lambda<'_> {
             .log_type(LogType::Tail)
             .payload(Blob::new(event))
             .customize()
-            .config_override(config)
+            .config_override(smoke_config(limit))
             .send()
             .await
             .map_err(|e| self.fail(Operation::InvokeWithResponseStream, e).1)?;
@@ -403,12 +407,7 @@ impl Lambda<'_> {
                     }
                 }
                 Some(Event::InvokeComplete(end)) => {
-                    answer.log_tail = end.log_result().map(|log| {
-                        base64::engine::general_purpose::STANDARD
-                            .decode(log)
-                            .map(|b| String::from_utf8_lossy(&b).into_owned())
-                            .unwrap_or_else(|_| format!("(LogResult is not base64: {log})"))
-                    });
+                    answer.log_tail = end.log_result().map(decoded_log);
                     if let Some(code) = end.error_code() {
                         answer.function_error = Some(code.to_string());
                         answer.payload = serde_json::json!({

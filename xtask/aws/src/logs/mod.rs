@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
         check_version(version)?;
     }
     check_connection(&args.aws)?;
-    let now = xtask::util::time::epoch_ms() as i64;
+    let now = now_ms();
     // CloudWatch Logs refuses times before the epoch.
     let start_ms = args.since.resolve(now).max(0);
     let end_ms = args.until.map(|until| until.resolve(now));

@@ -40,20 +40,26 @@ pub async fn ensure_api(
                     lambda.function
                 );
             }
-            xtask::util::status::status(
-                "Skipped",
-                format!("making an HTTP API for {} (--dry-run)", lambda.function),
-            );
-            return Ok(ApiReport {
-                kind: kind.as_str(),
-                api_id: String::new(),
-                url: String::new(),
-                target: String::new(),
-                outcome: "would-create".into(),
-                changes: vec!["the HTTP API, its integration, route, stage and permission".into()],
-            });
+            return Ok(would_create(lambda.function, kind, String::new()));
         };
         with_feature::ensure(session, lambda, kind, function_arn, alias, dry_run).await
+    }
+}
+
+/// A dry run's report of an API still to be made (to `target`, when known), said.
+#[cfg_attr(not(feature = "api"), allow(dead_code))]
+fn would_create(function: &str, kind: ApiKind, target: String) -> ApiReport {
+    xtask::util::status::status(
+        "Skipped",
+        format!("making an HTTP API for {function} (--dry-run)"),
+    );
+    ApiReport {
+        kind: kind.as_str(),
+        api_id: String::new(),
+        url: String::new(),
+        target,
+        outcome: "would-create".into(),
+        changes: vec!["the HTTP API, its integration, route, stage and permission".into()],
     }
 }
 
@@ -93,20 +99,8 @@ mod with_feature {
                 (api.id, api.endpoint, parts)
             }
             None if dry_run => {
-                status(
-                    "Skipped",
-                    format!("making an HTTP API for {function} (--dry-run)"),
-                );
-                return Ok(ApiReport {
-                    kind: kind.as_str(),
-                    api_id: String::new(),
-                    url: String::new(),
-                    target: target(&Parts::default(), function_arn, alias),
-                    outcome: "would-create".into(),
-                    changes: vec![
-                        "the HTTP API, its integration, route, stage and permission".into()
-                    ],
-                });
+                let target = target(&Parts::default(), function_arn, alias);
+                return Ok(super::would_create(function, kind, target));
             }
             None => {
                 let made = gateway

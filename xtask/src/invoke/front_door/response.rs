@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use super::text::Members;
 use super::Front;
+use crate::lambda::{prelude_end, PRELUDE_END};
 
 /// The answer the front door gives the HTTP client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +43,6 @@ pub(crate) fn response(front: Front, payload: &[u8]) -> HttpResponse {
     parse_response(front, payload).unwrap_or_else(|_| HttpResponse::function_error(front))
 }
 
-/// What separates a streamed response's JSON prelude (status, headers, cookies) from its body,
-/// when a function URL streams (`application/vnd.awslambda.http-integration-response`).
-const PRELUDE_END: [u8; 8] = [0; 8];
 /// How much of a stream may come before its prelude ends.
 pub(crate) const MAX_PRELUDE_BYTES: usize = 64 * 1024;
 
@@ -64,10 +62,7 @@ pub(crate) fn stream_head(start: &[u8]) -> Result<Option<(HttpResponse, usize)>,
     if start[first] != b'{' {
         return Ok(Some((raw(), 0)));
     }
-    let Some(end) = start
-        .windows(PRELUDE_END.len())
-        .position(|w| w == PRELUDE_END)
-    else {
+    let Some(end) = prelude_end(start) else {
         return match start.len() > MAX_PRELUDE_BYTES {
             true => Err(format!("no prelude end within {MAX_PRELUDE_BYTES} bytes")),
             false => Ok(None),
