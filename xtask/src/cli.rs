@@ -64,16 +64,20 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::New(args) => new::run(args).map(|_| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args).map(|_| ExitCode::SUCCESS),
         Command::VerifyStatic(args) => verify::run(args),
-        Command::Invoke(args) => invoke::run(args),
-        Command::Watch(args) => watch::run(args),
-        Command::Test(args) => dev::test::run(args),
-        Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Invoke(args) => invoke::run(args).map(|never| match never {}),
+        Command::Watch(args) => watch::run(args).map(|never| match never {}),
+        // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
+        Command::Bench(dev::bench::Args {
+            which: dev::bench::Bench::Deploy,
+        }) => crate::xtask_aws::exec(&[]).map(|never| match never {}),
+        Command::Test(_) | Command::Bench(_) | Command::EnsureDeb(_) => {
+            crate::xtask_local::exec().map(|never| match never {})
+        }
         Command::Deploy(args) => deploy::run(args).map(|never| match never {}),
         Command::Rollback(args) => rollback::run(args).map(|never| match never {}),
         Command::Logs(args) => logs::run(args).map(|never| match never {}),
         Command::IamPolicy(args) => iam_policy::run(args).map(|_| ExitCode::SUCCESS),
         Command::SetupCi(args) => setup_ci::run(args).map(|never| match never {}),
-        Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     };
     exit_code(result)
 }

@@ -7,10 +7,11 @@
 pub mod bootstrap_zip;
 pub mod build;
 pub mod cli;
+pub mod companion;
 pub mod deploy;
 pub mod dev;
 pub mod iam_policy;
-pub(crate) mod invoke;
+pub mod invoke;
 pub mod lambda;
 pub mod logs;
 pub mod new;
@@ -18,9 +19,10 @@ pub mod rollback;
 pub mod setup_ci;
 pub mod util;
 pub mod verify;
-pub(crate) mod watch;
+pub mod watch;
 pub mod workspace;
 pub mod xtask_aws;
+pub mod xtask_local;
 
 #[cfg(test)]
 mod tidy;

@@ -1,25 +1,17 @@
 //! The commands that talk to AWS (`deploy`, `rollback`, `logs`, `setup-ci`, `bench deploy`) run in a
 //! second binary, `xtask-aws` (package xtask/aws), so the AWS SDK and its TLS stack are
-//! compiled the first time one of them runs, not on every fresh `cargo xtask build`.
-//!
-//! [`exec`] builds that binary with the cargo that runs us and replaces this process with it,
-//! passing the command line on untouched: flags, output and exit status are the binary's.
+//! compiled the first time one of them runs (see [`crate::companion`]).
 
 use std::convert::Infallible;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use xshell::{cmd, Shell};
+use anyhow::Result;
 
-use crate::util::status::status;
-use crate::workspace::{project_root, workspace_root_above};
+use crate::companion::Companion;
 
 /// The package and binary that hold the AWS commands.
 pub const PACKAGE: &str = "xtask-aws";
 
-/// Names a prebuilt `xtask-aws` to run instead of building one (CI builds it `--locked`
-/// before credentials exist; the tests run the one `cargo test --workspace` built).
+/// Names a prebuilt `xtask-aws` to run instead of building one.
 pub const BIN_ENV: &str = "XTASK_AWS_BIN";
 
 /// A service a command calls beyond Lambda: xtask-aws compiles its SDK crate only with the
@@ -46,145 +38,15 @@ impl Needs {
 }
 
 /// Builds `xtask-aws` with the services the command `needs` besides Lambda (a no-op when it is
-/// up to date) and execs
-/// it with our arguments.
+/// up to date) and execs it with our arguments.
 pub fn exec(needs: &[Needs]) -> Result<Infallible> {
-    let exe = match std::env::var_os(BIN_ENV).filter(|p| !p.is_empty()) {
-        Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build(&source_root()?, needs)?,
-    };
-    let err = std::process::Command::new(&exe)
-        .args(std::env::args_os().skip(1))
-        .env("XTASK_PROJECT_ROOT", project_root())
-        .exec();
-    Err(err).with_context(|| format!("starting {}", exe.display()))
-}
-
-/// The workspace this xtask comes from, which holds xtask-aws: the one of the package
-/// `cargo run` names in CARGO_MANIFEST_DIR, else the project's. The two differ only when
-/// XTASK_PROJECT_ROOT points the xtask at another checkout.
-fn source_root() -> Result<PathBuf> {
-    match std::env::var_os("CARGO_MANIFEST_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => workspace_root_above(Path::new(&dir)),
-        None => Ok(project_root()),
+    let features: Vec<&str> = needs.iter().map(|n| n.feature()).collect();
+    Companion {
+        package: PACKAGE,
+        bin_env: BIN_ENV,
+        compiles: "the AWS SDK for the commands that call AWS",
+        takes: "a few minutes",
+        runs: "the commands that talk to AWS",
     }
-}
-
-/// `cargo build --package xtask-aws` in `root` (with the feature of the service needed),
-/// returning the executable cargo reports.
-fn build(root: &Path, needs: &[Needs]) -> Result<PathBuf> {
-    // Where a dev build puts it; only decides whether to announce a long first compile.
-    let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
-    if !target.join("debug").join(PACKAGE).exists() {
-        status(
-            "Compiling",
-            "the AWS SDK for the commands that call AWS (first use only: a few minutes, once; \
-             later runs only check it is up to date)",
-        );
-    }
-    let sh = Shell::new()?;
-    sh.change_dir(root);
-    let cargo = crate::workspace::cargo();
-    let names: Vec<&str> = needs.iter().map(|n| n.feature()).collect();
-    let features = match names.is_empty() {
-        true => Vec::new(),
-        false => vec!["--features".to_string(), names.join(",")],
-    };
-    // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
-    // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
-    // stdout of ours never sees them.
-    let mut build = cmd!(
-        sh,
-        "{cargo} build --package {PACKAGE} {features...} --message-format=json-render-diagnostics"
-    )
-    .quiet();
-    for (name, _) in std::env::vars_os() {
-        if name.to_str().is_some_and(is_package_variable) {
-            build = build.env_remove(name);
-        }
-    }
-    let messages = build
-        .read()
-        .with_context(|| format!("building {PACKAGE}, which runs the commands that talk to AWS"))?;
-    executable(&messages)
-}
-
-/// A variable `cargo run` sets for the xtask package (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...).
-/// Passed on, they would make this build differ from one started in a shell, as CI's is:
-/// build scripts that read one (ring's reads CARGO_MANIFEST_DIR) would run again, and
-/// everything above them would be recompiled.
-fn is_package_variable(name: &str) -> bool {
-    name.starts_with("CARGO_PKG_")
-        || name.starts_with("CARGO_MANIFEST_")
-        || [
-            "CARGO_CRATE_NAME",
-            "CARGO_BIN_NAME",
-            "CARGO_PRIMARY_PACKAGE",
-            "OUT_DIR",
-        ]
-        .contains(&name)
-}
-
-/// The `xtask-aws` executable named in cargo's JSON messages (one object per line).
-pub fn executable(messages: &str) -> Result<PathBuf> {
-    for line in messages.lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let is_our_bin = message["reason"] == "compiler-artifact"
-            && message["target"]["name"] == PACKAGE
-            && message["target"]["kind"]
-                .as_array()
-                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
-        if let (true, Some(exe)) = (is_our_bin, message["executable"].as_str()) {
-            return Ok(PathBuf::from(exe));
-        }
-    }
-    bail!("cargo built {PACKAGE} but reported no executable for it")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_binary_among_cargo_messages() {
-        let messages = concat!(
-            r#"{"reason":"compiler-artifact","target":{"name":"xtask","kind":["lib"]},"executable":null}"#,
-            "\n",
-            r#"{"reason":"compiler-artifact","target":{"name":"xtask-aws","kind":["lib"]},"executable":null}"#,
-            "\n",
-            r#"{"reason":"compiler-artifact","target":{"name":"xtask-aws","kind":["bin"]},"executable":"/t/debug/xtask-aws","fresh":true}"#,
-            "\n",
-            r#"{"reason":"build-finished","success":true}"#,
-            "\n"
-        );
-        assert_eq!(
-            executable(messages).unwrap(),
-            PathBuf::from("/t/debug/xtask-aws")
-        );
-        let err = executable(r#"{"reason":"build-finished","success":true}"#).unwrap_err();
-        assert!(err.to_string().contains("no executable"), "{err}");
-    }
-
-    #[test]
-    fn only_package_variables_are_left_out_of_the_build() {
-        for name in [
-            "CARGO_MANIFEST_DIR",
-            "CARGO_PKG_NAME",
-            "CARGO_BIN_NAME",
-            "OUT_DIR",
-        ] {
-            assert!(is_package_variable(name), "{name}");
-        }
-        for name in [
-            "CARGO",
-            "CARGO_HOME",
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_JOBS",
-            "PATH",
-        ] {
-            assert!(!is_package_variable(name), "{name}");
-        }
-    }
+    .exec(&features)
 }

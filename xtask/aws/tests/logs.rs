@@ -13,10 +13,10 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use common::proxy::{Fault, Proxy};
 use common::{run, text, xtask_aws};
 use serde_json::{json, Value};
-use xtask::dev::moto::{isolate_aws_env, MotoServer};
 use xtask::lambda::Arch;
 use xtask::util::time::{epoch_ms, rfc3339_ms};
 use xtask_aws::dev::moto_clients as moto;
+use xtask_local::dev::moto::{isolate_aws_env, MotoServer};
 
 const ID1: &str = "11111111-1111-4111-8111-111111111111";
 const ID2: &str = "22222222-2222-4222-8222-222222222222";

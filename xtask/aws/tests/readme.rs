@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use runner::{blocks, check, Block};
-use xtask::dev::moto::{isolate_aws_env, MotoServer};
+use xtask_local::dev::moto::{isolate_aws_env, MotoServer};
 
 /// The README's blocks, by their first command, and what each needs first.
 const EXAMPLES: &[(&str, Setup)] = &[
@@ -153,6 +153,10 @@ impl Shell {
                 ),
             )
             .env(xtask::xtask_aws::BIN_ENV, env!("CARGO_BIN_EXE_xtask-aws"))
+            .env(
+                xtask::xtask_local::BIN_ENV,
+                xtask_binary().with_file_name("xtask-local"),
+            )
             .env("XTASK_PROJECT_ROOT", &self.root)
             .env_remove("CARGO_TARGET_DIR")
             .stdin(Stdio::null())
@@ -261,7 +265,8 @@ fn wait_for_port(server: &mut Background, port: u16) {
     );
 }
 
-/// This run's xtask binary, up to date (`cargo test -p xtask-aws` alone does not build it).
+/// This run's xtask binary and, beside it, the xtask-local its local commands run in, up to
+/// date (`cargo test -p xtask-aws` alone does not build them).
 fn xtask_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -269,6 +274,7 @@ fn xtask_binary() -> PathBuf {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let out = Command::new(cargo)
                 .args(["build", "--quiet", "--package", "xtask", "--bin", "xtask"])
+                .args(["--package", "xtask-local", "--bin", "xtask-local"])
                 .current_dir(workspace_root())
                 .output()
                 .unwrap();

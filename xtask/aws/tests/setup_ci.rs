@@ -10,10 +10,10 @@ use std::process::Command;
 use common::proxy::{Fault, Proxy};
 use common::*;
 use serde_json::{json, Value};
-use xtask::dev::moto::{isolate_aws_env, MotoServer};
 use xtask_aws::dev::moto_clients as moto;
 use xtask_aws::model::policy::parse_policy;
 use xtask_aws::setup_ci::plan::IAM_ACTIONS;
+use xtask_local::dev::moto::{isolate_aws_env, MotoServer};
 
 const REPO: &str = "octo-org/echo-lambda";
 const PROVIDER: &str =

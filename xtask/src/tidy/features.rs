@@ -1,8 +1,10 @@
 //! The crates `cargo xtask` compiles (package xtask alone) get the same features when the
-//! first deploy compiles xtask-aws and when `cargo test --workspace` builds everything, so
-//! neither compiles them again, and the binary the tests run is the one users run. cargo
-//! resolves features per build: xtask/Cargo.toml turns on, for crates it already compiles,
-//! the features the others need (its comment says which); this test catches a new one.
+//! first `invoke` compiles xtask-local, when the first deploy compiles xtask-aws and when
+//! `cargo test --workspace` builds everything, and those of xtask-local the same in the last
+//! two, so no later build compiles them again, and the binaries the tests run are the ones
+//! users run. cargo resolves features per build: xtask/Cargo.toml and xtask/local/Cargo.toml
+//! turn on, for crates they already compile, the features the later builds need (their
+//! comments say which); this test catches a new one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -39,30 +41,39 @@ fn features(selection: &[&str], edges: &str) -> BTreeMap<String, BTreeSet<String
 
 #[test]
 fn xtasks_crates_are_compiled_once() {
-    let alone = features(&["-p", "xtask"], "normal,build");
-    assert!(alone.keys().any(|p| p.starts_with("serde ")), "{alone:?}");
-    for (what, other) in [
-        (
-            "the first deploy (cargo build -p xtask-aws)",
-            features(&["-p", "xtask-aws"], "normal,build"),
-        ),
-        (
-            "cargo test --workspace",
-            features(&["--workspace"], "normal,build,dev"),
-        ),
+    let xtask = features(&["-p", "xtask"], "normal,build");
+    assert!(xtask.keys().any(|p| p.starts_with("serde ")), "{xtask:?}");
+    let local = features(&["-p", "xtask-local"], "normal,build");
+    assert!(local.keys().any(|p| p.starts_with("hyper ")), "{local:?}");
+    let aws = (
+        "the first deploy (cargo build -p xtask-aws)",
+        features(&["-p", "xtask-aws"], "normal,build"),
+    );
+    let tests = (
+        "cargo test --workspace",
+        features(&["--workspace"], "normal,build,dev"),
+    );
+    let first_invoke = (
+        "the first invoke (cargo build -p xtask-local)",
+        local.clone(),
+    );
+    let mut differ = Vec::new();
+    for (first, alone, later) in [
+        ("xtask", &xtask, [&first_invoke, &aws, &tests].as_slice()),
+        ("xtask/local", &local, [&aws, &tests].as_slice()),
     ] {
-        let differ: Vec<String> = alone
-            .iter()
-            .filter_map(|(package, ours)| {
+        for (what, other) in later {
+            differ.extend(alone.iter().filter_map(|(package, ours)| {
                 let theirs = other.get(package)?;
-                (theirs != ours).then(|| format!("{package}: {ours:?} here, {theirs:?} there"))
-            })
-            .collect();
-        assert!(
-            differ.is_empty(),
-            "{what} would compile these crates of `cargo xtask` again, with other features; \
-             turn those features on in xtask/Cargo.toml:\n{}",
-            differ.join("\n")
-        );
+                (theirs != ours).then(|| {
+                    format!("{what} recompiles {package}: {ours:?} in {first}, {theirs:?} there; turn those features on in {first}/Cargo.toml")
+                })
+            }));
+        }
     }
+    assert!(
+        differ.is_empty(),
+        "crates would be compiled again, with other features:\n{}",
+        differ.join("\n")
+    );
 }

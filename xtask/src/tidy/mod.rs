@@ -16,14 +16,19 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The sources of both packages: xtask's and xtask-aws's (xtask/aws).
-fn src_dirs() -> [PathBuf; 2] {
+/// The sources of the three packages: xtask's, xtask-aws's (xtask/aws) and xtask-local's
+/// (xtask/local).
+fn src_dirs() -> [PathBuf; 3] {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [xtask.join("src"), xtask.join("aws/src")]
+    [
+        xtask.join("src"),
+        xtask.join("aws/src"),
+        xtask.join("local/src"),
+    ]
 }
 
 /// Product code never depends on dev tooling: only `dev/` itself and the command lines
-/// (which dispatch `test` and `bench`) may name it, in either package.
+/// (which dispatch `test` and `bench`) may name it, in any of the packages.
 #[test]
 fn product_modules_never_import_dev() {
     let mut offenders = Vec::new();

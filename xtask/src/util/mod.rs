@@ -4,7 +4,6 @@ pub mod digest;
 pub mod fs;
 pub mod process;
 pub mod random;
-pub mod runtime;
 pub mod scratch;
 pub mod status;
 pub mod text;

@@ -12,11 +12,11 @@ use xtask::deploy::Args;
 use xtask::lambda::names::FunctionRef;
 use xtask::lambda::settings::{ApiKind, Declared, InvokeMode};
 use xtask::lambda::Arch;
-use xtask::util::runtime;
 use xtask::util::status::{error, status};
 use xtask::verify::CheckedZip;
 use xtask::workspace::FunctionCrate;
 use xtask::{build, verify};
+use xtask_local::runtime;
 
 use super::report::{summary_table, Report};
 use super::smoke::{self, SmokeTest};

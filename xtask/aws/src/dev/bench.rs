@@ -9,10 +9,10 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use xshell::Shell;
 use xtask::build;
-use xtask::dev::moto::{find_or_install, isolate_aws_env, MotoServer};
 use xtask::lambda::Arch;
 use xtask::util::scratch::ScratchDir;
 use xtask::util::status::status;
+use xtask_local::dev::moto::{find_or_install, isolate_aws_env, MotoServer};
 
 use crate::dev::moto_clients as moto;
 
@@ -70,7 +70,7 @@ pub fn table(zip_bytes: u64, rows: &[Row]) -> String {
 
 pub fn run() -> Result<()> {
     let sh = Shell::new()?;
-    let artifact = build::build(&xtask::dev::echo_function()?, Arch::X86_64)?;
+    let artifact = build::build(&xtask_local::dev::echo_function()?, Arch::X86_64)?;
     let moto = MotoServer::start_with(find_or_install(&sh)?)?;
     status("Started", format!("moto at {}", moto.endpoint()));
     let role = moto.create_role("bench-role")?;

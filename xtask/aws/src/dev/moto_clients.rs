@@ -1,6 +1,6 @@
 //! moto's Lambda (and IAM, CloudWatch Logs, API Gateway) side through the AWS SDK, for the deploy tests and benchmark: clients with
 //! fixed test credentials and the function they deploy to. Installing and starting moto
-//! needs no SDK: that is `xtask::dev::moto`.
+//! needs no SDK: that is `xtask_local::dev::moto`.
 
 use anyhow::{Context, Result};
 use aws_sdk_lambda::Client;
@@ -61,7 +61,7 @@ pub fn create_function(endpoint: &str, name: &str, arch: Arch, role: &str) -> Re
 
 /// Runs one SDK future to completion on a fresh single-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    xtask::util::runtime::current_thread("a request to moto")
+    xtask_local::runtime::current_thread("a request to moto")
         .expect("a current-thread tokio runtime starts")
         .block_on(future)
 }

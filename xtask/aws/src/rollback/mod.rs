@@ -8,8 +8,8 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use xtask::lambda::names::{check_alias, FunctionRef};
 use xtask::rollback::Args;
-use xtask::util::runtime;
 use xtask::util::status::status;
+use xtask_local::runtime;
 
 use crate::lambda::Lambda;
 use crate::model::alias::Record;

@@ -5,8 +5,8 @@
 use anyhow::{Context, Result};
 use xtask::iam_policy::{permissions_policy, trust_policy, FunctionArn, AUDIENCE};
 use xtask::setup_ci::{Args, Inputs};
-use xtask::util::runtime;
 use xtask::util::status::status;
+use xtask_local::runtime;
 
 use super::plan::{self, Desired, DocumentStep, Observed, ProviderStep};
 use super::report::{Outcome, Report, Step};

@@ -84,7 +84,7 @@ async fn call(
     let mut request = Request::builder().method("POST").uri("/");
     *request.headers_mut().unwrap() = headers.clone();
     let request = request.body(Full::new(Bytes::from(body))).unwrap();
-    match xtask::dev::http_client::send(upstream, request).await {
+    match xtask_local::dev::http_client::send(upstream, request).await {
         Ok(answer) => (answer.status().as_u16(), answer.into_body()),
         Err(err) => (502, Bytes::from(format!("{err:#}"))),
     }

@@ -33,15 +33,12 @@ pub struct Functions {
 /// The `xtask` binary that `cargo test --workspace` (and `cargo xtask test`) built beside
 /// this test.
 pub fn xtask_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/debug/deps/deploy-HASH -> target/debug/xtask
-    let path = exe.parent().unwrap().parent().unwrap().join("xtask");
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo xtask test` (or `cargo build -p xtask` first)",
-        path.display()
-    );
-    path
+    xtask_local::dev::binary_beside_test("xtask")
+}
+
+/// The `xtask-local` binary (which runs `cargo xtask invoke`) built beside this test.
+pub fn xtask_local_binary() -> PathBuf {
+    xtask_local::dev::binary_beside_test("xtask-local")
 }
 
 fn query_param(path: &str, key: &str) -> Option<String> {
@@ -92,7 +89,7 @@ impl Functions {
             .cloned()
             .ok_or_else(|| format!("no zip with CodeSha256 {sha} went through the proxy"))?;
         let log = zip.with_extension("log");
-        let mut child = Command::new(xtask_binary())
+        let mut child = Command::new(xtask_local_binary())
             .args(["invoke", "--serve", "--port", "0", "--json", "--zip"])
             .arg(&zip)
             .stdin(Stdio::null())
@@ -144,7 +141,8 @@ impl Functions {
             get = get.header(hyper::header::AUTHORIZATION, auth);
         }
         let found =
-            match xtask::dev::http_client::send(upstream, get.body(Full::default()).unwrap()).await
+            match xtask_local::dev::http_client::send(upstream, get.body(Full::default()).unwrap())
+                .await
             {
                 Ok(found) => found,
                 Err(e) => {
@@ -181,7 +179,8 @@ impl Functions {
         }
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let answer =
-            match xtask::dev::http_client::send(addr, forward.body(Full::new(body)).unwrap()).await
+            match xtask_local::dev::http_client::send(addr, forward.body(Full::new(body)).unwrap())
+                .await
             {
                 Ok(answer) => answer,
                 Err(e) => {

@@ -35,7 +35,7 @@ pub fn built_zip(arch: &str) -> PathBuf {
     builds
         .entry(arch)
         .or_insert_with(|| {
-            xtask::build::build(&xtask::dev::echo_function().unwrap(), arch)
+            xtask::build::build(&xtask_local::dev::echo_function().unwrap(), arch)
                 .unwrap_or_else(|e| panic!("building the {arch} zip: {e:#}"))
                 .zip
         })

@@ -89,7 +89,7 @@ impl Proxy {
         let (stop, stopped) = oneshot::channel();
         let shared = state.clone();
         let thread = std::thread::spawn(move || {
-            xtask::util::runtime::current_thread("the test proxy")
+            xtask_local::runtime::current_thread("the test proxy")
                 .unwrap()
                 .block_on(serve(listener, upstream, shared, stopped));
         });
@@ -394,7 +394,7 @@ async fn handle(
     let mut forward = Request::builder().method(parts.method).uri(&path);
     *forward.headers_mut().unwrap() = end_to_end(&parts.headers);
     let answer =
-        xtask::dev::http_client::send(upstream, forward.body(Full::new(body)).unwrap()).await;
+        xtask_local::dev::http_client::send(upstream, forward.body(Full::new(body)).unwrap()).await;
     let (parts, mut body) = match answer {
         Ok(answer) => answer.into_parts(),
         Err(err) => {

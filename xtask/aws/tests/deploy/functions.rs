@@ -30,7 +30,11 @@ impl Copy {
         cmd.current_dir(self.root.join("function"))
             .env_remove("XTASK_PROJECT_ROOT")
             .env("CARGO_MANIFEST_DIR", self.root.join("xtask"))
-            .env("CARGO_TARGET_DIR", self.root.join("target"));
+            .env("CARGO_TARGET_DIR", self.root.join("target"))
+            .env(
+                xtask::xtask_local::BIN_ENV,
+                common::invoke::xtask_local_binary(),
+            );
         cmd
     }
 
@@ -358,19 +362,21 @@ fn serve_all_three(copy: &Copy) {
                  'code': e.response['Error']['Code'], 'message': e.response['Error']['Message']}}\n\
              print(json.dumps(out))\n"
         );
-        let out = run(Command::new(xtask::dev::tools::venv().join("bin/python"))
-            .args(["-c", &program])
-            .env("HOME", home.path())
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", home.path().join("config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.path().join("credentials"),
-            )
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_PROFILE"));
+        let out = run(
+            Command::new(xtask_local::dev::tools::venv().join("bin/python"))
+                .args(["-c", &program])
+                .env("HOME", home.path())
+                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", "secret")
+                .env("AWS_DEFAULT_REGION", "us-east-1")
+                .env("AWS_CONFIG_FILE", home.path().join("config"))
+                .env(
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    home.path().join("credentials"),
+                )
+                .env_remove("AWS_ENDPOINT_URL")
+                .env_remove("AWS_PROFILE"),
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
@@ -408,7 +414,7 @@ fn serve_all_three(copy: &Copy) {
             .body(http_body_util::Full::new(hyper::body::Bytes::new()))
             .unwrap();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port as u16));
-        xtask::dev::http_client::send_blocking(addr, request).unwrap()
+        xtask_local::dev::http_client::send_blocking(addr, request).unwrap()
     };
     let hello = get("/beta/hello?name=ada");
     assert_eq!(hello.status(), 200);

@@ -5,12 +5,12 @@
 
 use super::*;
 
-#[path = "../../../tests/invoke/fixture.rs"]
+#[path = "../../../local/tests/invoke/fixture.rs"]
 mod fixture;
 
 /// The repository's own smoke files, which the workflow's deploy uses.
 fn smoke_files() -> (String, String) {
-    let dir = xtask::dev::echo_function().unwrap().dir.join("smoke");
+    let dir = xtask_local::dev::echo_function().unwrap().dir.join("smoke");
     let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
     (path("event.json"), path("expect.json"))
 }

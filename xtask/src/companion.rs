@@ -1,0 +1,180 @@
+//! The commands that need more than `build` does run in a companion binary of their own
+//! package, compiled the first time one of them runs, not on every fresh `cargo xtask build`:
+//! `xtask-aws` (the AWS SDK and its TLS stack) and `xtask-local` (the local emulator and the
+//! dev tools: tokio, hyper, notify).
+//!
+//! [`Companion::exec`] builds that binary with the cargo that runs us and replaces this
+//! process with it, passing the command line on untouched: flags, output and exit status
+//! are the binary's.
+
+use std::convert::Infallible;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+use crate::util::status::status;
+use crate::workspace::{project_root, workspace_root_above};
+
+/// A package whose binary runs some of `cargo xtask`'s commands.
+pub struct Companion {
+    /// The package, and its binary's name.
+    pub package: &'static str,
+    /// Names a prebuilt binary to run instead of building one (CI builds xtask-aws `--locked`
+    /// before credentials exist; the tests run the one `cargo test --workspace` built).
+    pub bin_env: &'static str,
+    /// What its first build compiles, and about how long that takes, for the status line.
+    pub compiles: &'static str,
+    pub takes: &'static str,
+    /// What it runs, for an error.
+    pub runs: &'static str,
+}
+
+/// The workspace this xtask comes from, which holds xtask-aws: the one of the package
+/// `cargo run` names in CARGO_MANIFEST_DIR, else the project's. The two differ only when
+/// XTASK_PROJECT_ROOT points the xtask at another checkout.
+fn source_root() -> Result<PathBuf> {
+    match std::env::var_os("CARGO_MANIFEST_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => workspace_root_above(Path::new(&dir)),
+        None => Ok(project_root()),
+    }
+}
+
+impl Companion {
+    /// Builds the companion with `features` (a no-op when it is up to date), or takes the
+    /// prebuilt one its variable names, and execs it with our arguments.
+    pub fn exec(&self, features: &[&str]) -> Result<Infallible> {
+        let exe = match std::env::var_os(self.bin_env).filter(|p| !p.is_empty()) {
+            Some(prebuilt) => PathBuf::from(prebuilt),
+            None => self.build(&source_root()?, features)?,
+        };
+        let err = std::process::Command::new(&exe)
+            .args(std::env::args_os().skip(1))
+            .env("XTASK_PROJECT_ROOT", project_root())
+            .exec();
+        Err(err).with_context(|| format!("starting {}", exe.display()))
+    }
+
+    /// `cargo build --package PACKAGE` in `root` (with `features`), returning the executable
+    /// cargo reports.
+    fn build(&self, root: &Path, features: &[&str]) -> Result<PathBuf> {
+        let package = self.package;
+        // Where a dev build puts it; only decides whether to announce a long first compile.
+        let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
+        if !target.join("debug").join(package).exists() {
+            status(
+                "Compiling",
+                format!(
+                    "{} (first use only: {}, once; later runs only check it is up to date)",
+                    self.compiles, self.takes
+                ),
+            );
+        }
+        let sh = Shell::new()?;
+        sh.change_dir(root);
+        let cargo = crate::workspace::cargo();
+        let features = match features.is_empty() {
+            true => Vec::new(),
+            false => vec!["--features".to_string(), features.join(",")],
+        };
+        // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
+        // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
+        // stdout of ours never sees them.
+        let mut build = cmd!(
+        sh,
+        "{cargo} build --package {package} {features...} --message-format=json-render-diagnostics"
+    )
+        .quiet();
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(is_package_variable) {
+                build = build.env_remove(name);
+            }
+        }
+        let messages = build
+            .read()
+            .with_context(|| format!("building {package}, which runs {}", self.runs))?;
+        executable(&messages, package)
+    }
+}
+
+/// A variable `cargo run` sets for the xtask package (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...).
+/// Passed on, they would make this build differ from one started in a shell, as CI's is:
+/// build scripts that read one (ring's reads CARGO_MANIFEST_DIR) would run again, and
+/// everything above them would be recompiled.
+fn is_package_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "OUT_DIR",
+        ]
+        .contains(&name)
+}
+
+/// The `package` executable named in cargo's JSON messages (one object per line).
+pub fn executable(messages: &str, package: &str) -> Result<PathBuf> {
+    for line in messages.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_our_bin = message["reason"] == "compiler-artifact"
+            && message["target"]["name"] == package
+            && message["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
+        if let (true, Some(exe)) = (is_our_bin, message["executable"].as_str()) {
+            return Ok(PathBuf::from(exe));
+        }
+    }
+    bail!("cargo built {package} but reported no executable for it")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_binary_among_cargo_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"xtask","kind":["lib"]},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"xtask-aws","kind":["lib"]},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"xtask-aws","kind":["bin"]},"executable":"/t/debug/xtask-aws","fresh":true}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+            "\n"
+        );
+        assert_eq!(
+            executable(messages, "xtask-aws").unwrap(),
+            PathBuf::from("/t/debug/xtask-aws")
+        );
+        let err =
+            executable(r#"{"reason":"build-finished","success":true}"#, "xtask-aws").unwrap_err();
+        assert!(err.to_string().contains("no executable"), "{err}");
+    }
+
+    #[test]
+    fn only_package_variables_are_left_out_of_the_build() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_NAME",
+            "OUT_DIR",
+        ] {
+            assert!(is_package_variable(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "PATH",
+        ] {
+            assert!(!is_package_variable(name), "{name}");
+        }
+    }
+}
