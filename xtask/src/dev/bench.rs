@@ -79,9 +79,14 @@ pub struct StreamArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct FirstBuildArgs {
-    /// The commit of ours to clone and build.
-    #[arg(long, default_value = "HEAD")]
-    pub rev: String,
+    /// A commit of ours to clone and build; repeat it to measure several side by side (e.g.
+    /// an older commit and HEAD).
+    #[arg(long = "rev", value_name = "REV", default_value = "HEAD")]
+    pub revs: Vec<String>,
+    /// Rounds: each builds every side once from nothing, in an order that alternates from one
+    /// round to the next; the medians are reported.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub runs: u16,
 }
 
 #[derive(Debug, clap::Args)]

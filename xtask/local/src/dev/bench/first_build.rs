@@ -12,60 +12,103 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use super::table::{ratio, Table};
+use super::table::Table;
+use super::timing::{median, ratio_of, secs};
 use super::FirstBuildArgs;
 use crate::dev::peer::Peer;
 use xtask::util::scratch::ScratchDir;
 use xtask::util::status::status;
 use xtask::workspace::{self, project_root};
 
-struct Ours {
-    time: Duration,
-    crates: usize,
+/// One side's first builds, round by round.
+struct Side {
+    label: String,
+    /// Install (the peer's pip install; nothing for ours) and first build, per round.
+    times: Vec<(Duration, Duration)>,
+    crates: Option<usize>,
     aws_crates: usize,
 }
 
 pub fn run(args: FirstBuildArgs) -> Result<()> {
     let scratch = ScratchDir::create("first-build")?;
-    let ours = ours(scratch.path(), &args.rev)?;
-    let (install, peer_build) = peer(scratch.path())?;
-    let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
-    let mut table = Table::new([
-        "fresh clone, first build",
-        "cargo xtask",
-        "cargo-lambda",
-        "ratio",
-    ]);
+    let mut sides: Vec<Side> = args
+        .revs
+        .iter()
+        .map(|rev| Side {
+            label: format!("cargo xtask @{rev}"),
+            times: Vec::new(),
+            crates: None,
+            aws_crates: 0,
+        })
+        .collect();
+    sides.push(Side {
+        label: "cargo-lambda".into(),
+        times: Vec::new(),
+        crates: None,
+        aws_crates: 0,
+    });
+    let peer_index = sides.len() - 1;
+    for round in 0..usize::from(args.runs) {
+        // Each side goes first in one round, last in the next: a machine that slows down or
+        // warms up during a run does not favour one side.
+        let mut order: Vec<usize> = (0..sides.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let dir = scratch.path().join(format!("round-{round}-side-{i}"));
+            std::fs::create_dir_all(&dir)?;
+            if i == peer_index {
+                sides[i].times.push(peer(&dir)?);
+            } else {
+                let ours = ours(&dir, &args.revs[i])?;
+                sides[i].times.push((Duration::ZERO, ours.time));
+                sides[i].crates = Some(ours.crates);
+                sides[i].aws_crates = ours.aws_crates;
+            }
+            // Each round's clone and targets go once timed: the disk stays small.
+            std::fs::remove_dir_all(&dir).ok();
+        }
+    }
+    let medians: Vec<(Option<Duration>, Option<Duration>, Option<Duration>)> = sides
+        .iter()
+        .map(|side| {
+            let installs: Vec<Duration> = side.times.iter().map(|t| t.0).collect();
+            let builds: Vec<Duration> = side.times.iter().map(|t| t.1).collect();
+            let totals: Vec<Duration> = side.times.iter().map(|t| t.0 + t.1).collect();
+            (median(&installs), median(&builds), median(&totals))
+        })
+        .collect();
+    let peer_total = medians[peer_index].2;
+    let mut header = vec![format!(
+        "fresh clone, first build (median of {})",
+        args.runs
+    )];
+    header.extend(sides.iter().map(|s| s.label.clone()));
+    let mut table = Table::new(header);
+    let row = |label: &str, cell: &dyn Fn(usize) -> String| {
+        let mut cells = vec![label.to_string()];
+        cells.extend((0..sides.len()).map(cell));
+        cells
+    };
     table
-        .row([
-            "install the tool".to_string(),
-            "(rustup only)".into(),
-            secs(install),
-            String::new(),
-        ])
-        .row([
-            "first build of the function".to_string(),
-            secs(ours.time),
-            secs(peer_build),
-            String::new(),
-        ])
-        .row([
-            "total".to_string(),
-            secs(ours.time),
-            secs(install + peer_build),
-            ratio(
-                ours.time.as_secs_f64(),
-                (install + peer_build).as_secs_f64(),
-            ),
-        ])
-        .row([
-            format!("crates compiled ({} of them AWS SDK)", ours.aws_crates),
-            ours.crates.to_string(),
-            String::new(),
-            String::new(),
-        ]);
+        .row(row("install the tool", &|i| match i == peer_index {
+            true => secs(medians[i].0),
+            false => "(rustup only)".into(),
+        }))
+        .row(row("first build of the function", &|i| secs(medians[i].1)))
+        .row(row("total", &|i| secs(medians[i].2)))
+        .row(row("ratio to cargo-lambda", &|i| {
+            ratio_of(medians[i].2, peer_total)
+        }))
+        .row(row(
+            "crates compiled (AWS SDK)",
+            &|i| match sides[i].crates {
+                Some(n) => format!("{n} ({})", sides[i].aws_crates),
+                None => String::new(),
+            },
+        ));
     println!();
-    println!("cargo xtask at {}", args.rev);
     print!("{}", table.render());
     Ok(())
 }
@@ -117,6 +160,12 @@ pub(super) fn aws_crates(compiled: &[String]) -> usize {
         .iter()
         .filter(|c| c.starts_with("aws-") || c.starts_with("aws_"))
         .count()
+}
+
+struct Ours {
+    time: Duration,
+    crates: usize,
+    aws_crates: usize,
 }
 
 /// `git clone` of this checkout at `rev`, then `cargo xtask build` in it, timed.
