@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
         Command::Bench(dev::bench::Args {
             which: dev::bench::Bench::Deploy,
-        }) => crate::xtask_aws::exec(&[]).map(|never| match never {}),
+        }) => crate::xtask_aws::exec(&[crate::xtask_aws::Needs::Bench]).map(|never| match never {}),
         Command::Test(_) | Command::Bench(_) | Command::EnsureDeb(_) => {
             crate::xtask_local::exec().map(|never| match never {})
         }

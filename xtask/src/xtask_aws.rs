@@ -14,8 +14,8 @@ pub const PACKAGE: &str = "xtask-aws";
 /// Names a prebuilt `xtask-aws` to run instead of building one.
 pub const BIN_ENV: &str = "XTASK_AWS_BIN";
 
-/// A service a command calls beyond Lambda: xtask-aws compiles its SDK crate only with the
-/// package feature of the same name.
+/// What a command needs beyond Lambda, which xtask-aws compiles only with the package feature
+/// of the same name: a service's SDK crate, or the benchmarks' tooling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// IAM: `setup-ci`, `deploy --create` without `--role`.
@@ -24,6 +24,8 @@ pub enum Needs {
     Logs,
     /// API Gateway (v2): `deploy --api` (or a function's table declaring `api`).
     Api,
+    /// moto and the benchmarks (xtask-local): `bench deploy`.
+    Bench,
 }
 
 impl Needs {
@@ -33,6 +35,7 @@ impl Needs {
             Needs::Iam => "iam",
             Needs::Logs => "logs",
             Needs::Api => "api",
+            Needs::Bench => "bench",
         }
     }
 }

@@ -5,10 +5,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::dev::bench::{self, Bench};
-use xtask_local::dev::bench as local_bench;
+use xtask::dev::bench;
 
-use crate::{deploy, dev, rollback};
+use crate::{deploy, rollback};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,12 +49,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::SetupCi(args) => crate::setup_ci::run(args).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "iam"))]
         Command::SetupCi(_) => Err(anyhow::anyhow!(crate::steps::role::WITHOUT_IAM)),
+        #[cfg(feature = "bench")]
         Command::Bench(bench::Args {
-            which: Bench::Deploy,
-        }) => dev::bench::run().map(|_| ExitCode::SUCCESS),
-        Command::Bench(args) => local_bench::run(args).map(|_| ExitCode::SUCCESS),
+            which: bench::Bench::Deploy,
+        }) => crate::dev::bench::run().map(|_| ExitCode::SUCCESS),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => xtask_local::dev::bench::run(args).map(|_| ExitCode::SUCCESS),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench(_) => Err(anyhow::anyhow!(WITHOUT_BENCH)),
     })
 }
+
+/// `bench` in a build without the benchmarks.
+#[cfg(not(feature = "bench"))]
+const WITHOUT_BENCH: &str = "this xtask-aws was built without the benchmarks (its package \
+feature `bench`): run `cargo xtask bench deploy`, which builds what it needs, or build it with \
+`cargo build --package xtask-aws --features bench`";
 
 /// `logs` in a build without CloudWatch Logs.
 #[cfg(not(feature = "logs"))]

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> ExitCode {
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
         Command::Bench(BenchArgs {
             which: Bench::Deploy,
-        }) => xtask::xtask_aws::exec(&[]).map(|never| match never {}),
+        }) => xtask::xtask_aws::exec(&[xtask::xtask_aws::Needs::Bench]).map(|never| match never {}),
         Command::Bench(args) => dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         Command::EnsureDeb(args) => dev::apt::run(args).map(|_| ExitCode::SUCCESS),
     })

@@ -66,7 +66,10 @@ fn xtasks_crates_are_compiled_once() {
             differ.extend(alone.iter().filter_map(|(package, ours)| {
                 let theirs = other.get(package)?;
                 (theirs != ours).then(|| {
-                    format!("{what} recompiles {package}: {ours:?} in {first}, {theirs:?} there; turn those features on in {first}/Cargo.toml")
+                    format!(
+                        "{what} recompiles {package}: {ours:?} in {first}, {theirs:?} there; \
+                         turn the missing features on in the Cargo.toml of the build that lacks them"
+                    )
                 })
             }));
         }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::sdk::runtime;
 use anyhow::{bail, Result};
 use futures_util::stream::{self, StreamExt};
 use xtask::deploy::Args;
@@ -16,7 +17,6 @@ use xtask::util::status::{error, status};
 use xtask::verify::CheckedZip;
 use xtask::workspace::FunctionCrate;
 use xtask::{build, verify};
-use xtask_local::runtime;
 
 use super::report::{summary_table, Report};
 use super::smoke::{self, SmokeTest};

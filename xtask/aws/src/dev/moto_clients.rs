@@ -61,7 +61,7 @@ pub fn create_function(endpoint: &str, name: &str, arch: Arch, role: &str) -> Re
 
 /// Runs one SDK future to completion on a fresh single-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    xtask_local::runtime::current_thread("a request to moto")
+    crate::sdk::runtime::current_thread("a request to moto")
         .expect("a current-thread tokio runtime starts")
         .block_on(future)
 }

@@ -11,13 +11,13 @@ pub mod view;
 
 use std::io::Write;
 
+use crate::sdk::runtime;
 use anyhow::{bail, Result};
 use xtask::lambda::names::{check_alias, parse_function, FunctionRef};
 use xtask::lambda::report::Report;
 use xtask::logs::{check_version, Args};
 use xtask::util::status::status;
 use xtask::util::time::rfc3339_ms;
-use xtask_local::runtime;
 
 use crate::cloudwatch::{LogGroup, Query};
 use crate::lambda::Lambda;

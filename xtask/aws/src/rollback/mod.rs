@@ -4,12 +4,12 @@
 
 pub mod plan;
 
+use crate::sdk::runtime;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use xtask::lambda::names::{check_alias, FunctionRef};
 use xtask::rollback::Args;
 use xtask::util::status::status;
-use xtask_local::runtime;
 
 use crate::lambda::Lambda;
 use crate::model::alias::Record;

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod credentials;
 pub mod meter;
 pub mod raw;
+pub mod runtime;
 
 use std::time::Duration;
 

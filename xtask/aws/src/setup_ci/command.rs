@@ -2,11 +2,11 @@
 //! deploy loads them), who the credentials are, the reads, the writes the plan asks for (none
 //! with `--dry-run`), and the output.
 
+use crate::sdk::runtime;
 use anyhow::{Context, Result};
 use xtask::iam_policy::{permissions_policy, trust_policy, FunctionArn, AUDIENCE};
 use xtask::setup_ci::{Args, Inputs};
 use xtask::util::status::status;
-use xtask_local::runtime;
 
 use super::plan::{self, Desired, DocumentStep, Observed, ProviderStep};
 use super::report::{Outcome, Report, Step};

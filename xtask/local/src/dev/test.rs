@@ -27,7 +27,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let features = [
         "--workspace",
         "--features",
-        "xtask-aws/iam,xtask-aws/logs,xtask-aws/api",
+        "xtask-aws/iam,xtask-aws/logs,xtask-aws/api,xtask-aws/bench",
     ];
     let extra = &args.cargo_test_args;
     if args.lanes == 1 || !extra.is_empty() {
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         status(
             "Testing",
-            "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs,xtask-aws/api)",
+            "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs,xtask-aws/api,xtask-aws/bench)",
         );
         cmd!(sh, "{cargo} test {features...} {extra...}")
             .quiet()

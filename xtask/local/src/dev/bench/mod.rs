@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
         Bench::FirstBuild(args) => first_build::run(args),
         Bench::FirstDeploy(args) => first_deploy::run(args),
         // Measured by the deploy itself, so it runs where the deploy does: in xtask-aws.
-        Bench::Deploy => match xtask::xtask_aws::exec(&[])? {},
+        Bench::Deploy => match xtask::xtask_aws::exec(&[xtask::xtask_aws::Needs::Bench])? {},
         Bench::Invoke(args) => invoke::run_invoke_bench(args.runs),
         Bench::Stream(args) => stream::run(args.runs),
         Bench::Watch(args) => watch::run(args),
