@@ -196,21 +196,36 @@ fn text_log(line: &str) -> Kind {
 /// The text without terminal colour codes (tracing's text format writes them).
 fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            chars.next();
-            // Parameters, then one final byte in @..~.
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
+        match c {
+            '\u{1b}' => match csi_end(chars.clone()) {
+                Some(rest) => chars = rest,
+                // Not a whole control sequence: the ESC stays (the view escapes it), and so
+                // does everything after it.
+                None => out.push(c),
+            },
+            _ => out.push(c),
         }
     }
     out
+}
+
+/// After an ESC, a whole CSI sequence as ECMA-48 has it (`[`, parameter bytes 0x30-0x3F,
+/// intermediate bytes 0x20-0x2F, one final byte 0x40-0x7E): what follows it.
+fn csi_end(mut chars: std::str::Chars<'_>) -> Option<std::str::Chars<'_>> {
+    if chars.next()? != '[' {
+        return None;
+    }
+    let mut intermediate = false;
+    loop {
+        match chars.next()? {
+            '\u{30}'..='\u{3f}' if !intermediate => {}
+            '\u{20}'..='\u{2f}' => intermediate = true,
+            '\u{40}'..='\u{7e}' => return Some(chars),
+            _ => return None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +240,18 @@ mod tests {
             level: level.map(str::to_string),
             message: message.to_string(),
         }
+    }
+
+    #[test]
+    fn only_whole_control_sequences_are_taken_out() {
+        assert_eq!(strip_ansi("\u{1b}[1;32mok\u{1b}[0m done"), "ok done");
+        // Cut short, or broken by a byte no sequence has: nothing after the ESC is lost.
+        assert_eq!(strip_ansi("a \u{1b}[1;3"), "a \u{1b}[1;3");
+        assert_eq!(strip_ansi("\u{1b}[1ünï code"), "\u{1b}[1ünï code");
+        assert_eq!(strip_ansi("\u{1b}[12\nnext line"), "\u{1b}[12\nnext line");
+        assert_eq!(strip_ansi("\u{1b}(B plain \u{1b}"), "\u{1b}(B plain \u{1b}");
+        // A parameter byte after an intermediate one ends the sequence as malformed.
+        assert_eq!(strip_ansi("\u{1b}[ 1m x"), "\u{1b}[ 1m x");
     }
 
     #[test]
