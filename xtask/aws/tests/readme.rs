@@ -32,6 +32,10 @@ const EXAMPLES: &[(&str, Setup)] = &[
         Setup::Serve,
     ),
     ("cargo xtask watch", Setup::Watch),
+    (
+        "curl -sN 'http://127.0.0.1:9000/hello?name=ada'",
+        Setup::ServeStream,
+    ),
     ("cargo xtask rollback", Setup::DeployedTwice),
     ("cargo xtask logs", Setup::Logged),
     (
@@ -59,6 +63,10 @@ enum Setup {
     Serve,
     /// A copy of the checkout, whose function's source is edited once `watch` serves.
     Watch,
+    /// A copy of the checkout with a function `ticker` from `cargo xtask new ticker --stream`,
+    /// served on port 9000 by `cargo xtask invoke --serve -p ticker --http function-url`, as
+    /// the text before it says.
+    ServeStream,
     /// moto with nothing in it.
     EmptyAccount,
     /// moto with the function `echo` running other code than the built zip.
@@ -327,6 +335,20 @@ fn example(prefix: &str) {
             let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
             watch(&block)
         }
+        Setup::ServeStream => {
+            let parent = tempfile::tempdir().unwrap();
+            let copy = checkout_copy(parent.path());
+            let shell = Shell::new(&copy, None);
+            // Built before the server starts, so its wait for the port is not the build's.
+            shell.setup("cargo xtask new ticker --stream && cargo xtask build -p ticker");
+            let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
+            let mut server =
+                shell.command("cargo xtask invoke --serve -p ticker --http function-url");
+            server.stdout(Stdio::null());
+            let mut server = Background::start(server);
+            wait_for_port(&mut server, 9000);
+            shell.run(&block.script())
+        }
         Setup::EmptyAccount => {
             // A deploy without --zip builds (and may rewrite the stamp FreshZip removes).
             let _shared = ZIP.read().unwrap();
@@ -448,16 +470,22 @@ fn write_two_invocations(endpoint: &str) {
 
 /// `watch` in a copy of the checkout: once it serves, the function's source is edited; once
 /// it reloads, Ctrl-C. Its output up to then.
-fn watch(block: &Block) -> Vec<String> {
-    let parent = tempfile::tempdir().unwrap();
-    let copy = parent.path().join("checkout");
+/// A copy of the checkout in `parent`, whose target directory is shared with every other
+/// copy's (their builds share their dependencies).
+fn checkout_copy(parent: &Path) -> PathBuf {
+    let copy = parent.join("checkout");
     for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
         xtask::util::fs::copy_tree(&workspace_root().join(rel), &copy.join(rel)).unwrap();
     }
-    // The copy's builds share their dependencies with every other copy's.
     let shared = workspace_root().join("target/copies");
     std::fs::create_dir_all(&shared).unwrap();
     std::os::unix::fs::symlink(&shared, copy.join("target")).unwrap();
+    copy
+}
+
+fn watch(block: &Block) -> Vec<String> {
+    let parent = tempfile::tempdir().unwrap();
+    let copy = checkout_copy(parent.path());
     let shell = Shell::new(&copy, None);
     let mut child = Background::start(shell.command(&block.script()));
     let mut stdout = child.0.stdout.take().unwrap();
@@ -531,6 +559,11 @@ fn invoke() {
 #[test]
 fn front_door_with_curl() {
     example("curl -s 'http://127.0.0.1:9000/hello?name=world'");
+}
+
+#[test]
+fn a_streaming_function_streams_through_its_function_url() {
+    example("curl -sN 'http://127.0.0.1:9000/hello?name=ada'");
 }
 
 #[test]
