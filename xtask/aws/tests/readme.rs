@@ -337,7 +337,9 @@ fn example(prefix: &str) {
         }
         Setup::ServeStream => {
             let parent = tempfile::tempdir().unwrap();
-            let copy = checkout_copy(parent.path());
+            // The checkout's target: the release dependencies the tests built are reused,
+            // and only `ticker` is compiled (its zip lands in target/lambda/ticker).
+            let copy = checkout_copy(parent.path(), &root.join("target"));
             let shell = Shell::new(&copy, None);
             // Built before the server starts, so its wait for the port is not the build's.
             shell.setup("cargo xtask new ticker --stream && cargo xtask build -p ticker");
@@ -470,22 +472,22 @@ fn write_two_invocations(endpoint: &str) {
 
 /// `watch` in a copy of the checkout: once it serves, the function's source is edited; once
 /// it reloads, Ctrl-C. Its output up to then.
-/// A copy of the checkout in `parent`, whose target directory is shared with every other
-/// copy's (their builds share their dependencies).
-fn checkout_copy(parent: &Path) -> PathBuf {
+/// A copy of the checkout in `parent`, building into `target` (shared, so its builds reuse
+/// the dependencies compiled there).
+fn checkout_copy(parent: &Path, target: &Path) -> PathBuf {
     let copy = parent.join("checkout");
     for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
         xtask::util::fs::copy_tree(&workspace_root().join(rel), &copy.join(rel)).unwrap();
     }
-    let shared = workspace_root().join("target/copies");
-    std::fs::create_dir_all(&shared).unwrap();
-    std::os::unix::fs::symlink(&shared, copy.join("target")).unwrap();
+    std::fs::create_dir_all(target).unwrap();
+    std::os::unix::fs::symlink(target, copy.join("target")).unwrap();
     copy
 }
 
 fn watch(block: &Block) -> Vec<String> {
     let parent = tempfile::tempdir().unwrap();
-    let copy = checkout_copy(parent.path());
+    // Every copy's watch shares its dev-profile builds; the checkout's own are left alone.
+    let copy = checkout_copy(parent.path(), &workspace_root().join("target/copies"));
     let shell = Shell::new(&copy, None);
     let mut child = Background::start(shell.command(&block.script()));
     let mut stdout = child.0.stdout.take().unwrap();
