@@ -31,7 +31,7 @@ pub struct Companion {
     pub runs: &'static str,
 }
 
-/// The workspace this xtask comes from, which holds xtask-aws: the one of the package
+/// The workspace this xtask comes from, which holds the companions: the one of the package
 /// `cargo run` names in CARGO_MANIFEST_DIR, else the project's. The two differ only when
 /// XTASK_PROJECT_ROOT points the xtask at another checkout.
 fn source_root() -> Result<PathBuf> {
@@ -51,7 +51,7 @@ impl Companion {
         };
         let err = std::process::Command::new(&exe)
             .args(std::env::args_os().skip(1))
-            .env("XTASK_PROJECT_ROOT", project_root())
+            .env(crate::workspace::PROJECT_ROOT_ENV, project_root())
             .exec();
         Err(err).with_context(|| format!("starting {}", exe.display()))
     }
@@ -60,8 +60,15 @@ impl Companion {
     /// cargo reports.
     fn build(&self, root: &Path, features: &[&str]) -> Result<PathBuf> {
         let package = self.package;
+        // A relative CARGO_TARGET_DIR is where the cargo that built us put it: under the
+        // directory we were started in, not under `root`, where this build runs.
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|t| !t.is_empty())
+            .map(|t| std::path::absolute(PathBuf::from(t)))
+            .transpose()
+            .context("resolving CARGO_TARGET_DIR")?;
         // Where a dev build puts it; only decides whether to announce a long first compile.
-        let target = root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or("target".into()));
+        let target = target_dir.clone().unwrap_or_else(|| root.join("target"));
         if !target.join("debug").join(package).exists() {
             status(
                 "Compiling",
@@ -86,6 +93,9 @@ impl Companion {
         "{cargo} build --package {package} {features...} --message-format=json-render-diagnostics"
     )
         .quiet();
+        if let Some(dir) = &target_dir {
+            build = build.env("CARGO_TARGET_DIR", dir);
+        }
         for (name, _) in std::env::vars_os() {
             if name.to_str().is_some_and(is_package_variable) {
                 build = build.env_remove(name);

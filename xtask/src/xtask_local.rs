@@ -1,5 +1,5 @@
 //! The commands that run the function on this machine (`invoke`, `watch`) and the dev tools
-//! (`test`, `bench`, `ensure-deb`) run in `xtask-local` (package xtask/local), so its async
+//! (`test`, `bench` but `bench deploy`, `ensure-deb`) run in `xtask-local` (package xtask/local), so its async
 //! stack (tokio, hyper, notify) is compiled the first time one of them runs, not on every
 //! fresh `cargo xtask build` (see [`crate::companion`]).
 
@@ -20,9 +20,9 @@ pub fn exec() -> Result<Infallible> {
     Companion {
         package: PACKAGE,
         bin_env: BIN_ENV,
-        compiles: "the local emulator and the dev tools (invoke, watch, test, bench)",
+        compiles: "the local emulator and the dev tools (invoke, watch, test, bench, ensure-deb)",
         takes: "about half a minute",
-        runs: "invoke, watch, test and bench",
+        runs: "invoke, watch, test, bench and ensure-deb",
     }
     .exec(&[])
 }

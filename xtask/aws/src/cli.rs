@@ -33,7 +33,7 @@ pub enum Command {
     Logs(xtask::logs::Args),
     // Its help is on `setup_ci::Args`, shared with `cargo xtask`.
     SetupCi(xtask::setup_ci::Args),
-    /// Benchmarks; `bench deploy` runs here, the others as in `cargo xtask bench`.
+    /// Benchmarks; only `bench deploy` runs here (the others run in xtask-local).
     Bench(bench::Args),
 }
 
@@ -53,18 +53,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(bench::Args {
             which: bench::Bench::Deploy,
         }) => crate::dev::bench::run().map(|_| ExitCode::SUCCESS),
-        #[cfg(feature = "bench")]
-        Command::Bench(args) => xtask_local::dev::bench::run(args).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "bench"))]
-        Command::Bench(_) => Err(anyhow::anyhow!(WITHOUT_BENCH)),
+        Command::Bench(bench::Args {
+            which: bench::Bench::Deploy,
+        }) => Err(anyhow::anyhow!(WITHOUT_BENCH)),
+        // They start xtask-local's commands, which this binary does not have.
+        Command::Bench(_) => Err(anyhow::anyhow!(
+            "only `bench deploy` runs in xtask-aws: run the others through `cargo xtask bench`"
+        )),
     })
 }
 
 /// `bench` in a build without the benchmarks.
 #[cfg(not(feature = "bench"))]
 const WITHOUT_BENCH: &str = "this xtask-aws was built without the benchmarks (its package \
-feature `bench`): run `cargo xtask bench deploy`, which builds what it needs, or build it with \
-`cargo build --package xtask-aws --features bench`";
+feature `bench`): build it with `cargo build --package xtask-aws --features bench`, or run \
+`cargo xtask bench deploy` without XTASK_AWS_BIN set, which builds what it needs";
 
 /// `logs` in a build without CloudWatch Logs.
 #[cfg(not(feature = "logs"))]

@@ -163,7 +163,7 @@ impl Shell {
             .env(xtask::xtask_aws::BIN_ENV, env!("CARGO_BIN_EXE_xtask-aws"))
             .env(
                 xtask::xtask_local::BIN_ENV,
-                xtask_binary().with_file_name("xtask-local"),
+                xtask_local::dev::binary_for_tests("xtask-local"),
             )
             .env("XTASK_PROJECT_ROOT", &self.root)
             .env_remove("CARGO_TARGET_DIR")
@@ -273,29 +273,9 @@ fn wait_for_port(server: &mut Background, port: u16) {
     );
 }
 
-/// This run's xtask binary and, beside it, the xtask-local its local commands run in, up to
-/// date (`cargo test -p xtask-aws` alone does not build them).
+/// This run's xtask binary, up to date (`cargo test -p xtask-aws` alone does not build it).
 fn xtask_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let out = Command::new(cargo)
-                .args(["build", "--quiet", "--package", "xtask", "--bin", "xtask"])
-                .args(["--package", "xtask-local", "--bin", "xtask-local"])
-                .current_dir(workspace_root())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "building xtask: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let xtask = Path::new(env!("CARGO_BIN_EXE_xtask-aws")).with_file_name("xtask");
-            assert!(xtask.exists(), "{}", xtask.display());
-            xtask
-        })
-        .clone()
+    xtask_local::dev::binary_for_tests("xtask")
 }
 
 /// Runs the README block that starts with `prefix` after its set-up; compares its output.
@@ -337,9 +317,9 @@ fn example(prefix: &str) {
         }
         Setup::ServeStream => {
             let parent = tempfile::tempdir().unwrap();
-            // The checkout's target: the release dependencies the tests built are reused,
-            // and only `ticker` is compiled (its zip lands in target/lambda/ticker).
-            let copy = checkout_copy(parent.path(), &root.join("target"));
+            // Not the checkout's target: the copy's path is in its release builds' flags
+            // (the remapped source paths), so sharing would recompile the checkout's.
+            let copy = checkout_copy(parent.path(), &root.join("target/copies"));
             let shell = Shell::new(&copy, None);
             // Built before the server starts, so its wait for the port is not the build's.
             shell.setup("cargo xtask new ticker --stream && cargo xtask build -p ticker");

@@ -1,7 +1,8 @@
-//! The one kind of async runtime the xtask uses: a current-thread tokio.
+//! The one kind of async runtime xtask-local uses: a current-thread tokio (xtask-aws makes
+//! the same in its `sdk/runtime.rs`).
 //!
-//! Every async part (the local Runtime API, the AWS SDK) is I/O-bound and small;
-//! one thread keeps the process light and its shutdown simple.
+//! Every async part (the local Runtime API, the front door, the dev tools' clients) is
+//! I/O-bound and small; one thread keeps the process light and its shutdown simple.
 
 use anyhow::{Context, Result};
 

@@ -79,9 +79,8 @@ pub struct StreamArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct FirstBuildArgs {
-    /// A commit of ours to clone and build; repeat it to measure several side by side (e.g.
-    /// an older commit and HEAD).
-    #[arg(long = "rev", value_name = "REV", default_value = "HEAD")]
+    /// The commits of ours to clone and build, side by side (e.g. `--rev 2d3f928 HEAD`).
+    #[arg(long = "rev", value_name = "REV", default_value = "HEAD", num_args = 1..)]
     pub revs: Vec<String>,
     /// Rounds: each builds every side once from nothing, in an order that alternates from one
     /// round to the next; the medians are reported.

@@ -45,22 +45,30 @@ fn xtasks_crates_are_compiled_once() {
     assert!(xtask.keys().any(|p| p.starts_with("serde ")), "{xtask:?}");
     let local = features(&["-p", "xtask-local"], "normal,build");
     assert!(local.keys().any(|p| p.starts_with("hyper ")), "{local:?}");
-    let aws = (
-        "the first deploy (cargo build -p xtask-aws)",
-        features(&["-p", "xtask-aws"], "normal,build"),
-    );
-    let tests = (
-        "cargo test --workspace",
-        features(&["--workspace"], "normal,build,dev"),
-    );
-    let first_invoke = (
-        "the first invoke (cargo build -p xtask-local)",
+    // The builds that follow, as `cargo xtask` and the tests run them: xtask-aws with each
+    // feature it is built with on first use (`cargo xtask` turns on one at a time; CI's deploy
+    // tool has `api`), and the tests with all of them.
+    let mut later: Vec<(String, _)> = vec![(
+        "the first invoke (cargo build -p xtask-local)".to_string(),
         local.clone(),
-    );
+    )];
+    for feature in [None, Some("iam"), Some("logs"), Some("api"), Some("bench")] {
+        let mut selection = vec!["-p", "xtask-aws"];
+        selection.extend(feature.iter().flat_map(|f| ["--features", *f]));
+        later.push((
+            format!("cargo build {}", selection.join(" ")),
+            features(&selection, "normal,build"),
+        ));
+    }
+    let all = "xtask-aws/iam,xtask-aws/logs,xtask-aws/api,xtask-aws/bench";
+    later.push((
+        format!("cargo test --workspace --features {all}"),
+        features(&["--workspace", "--features", all], "normal,build,dev"),
+    ));
     let mut differ = Vec::new();
     for (first, alone, later) in [
-        ("xtask", &xtask, [&first_invoke, &aws, &tests].as_slice()),
-        ("xtask/local", &local, [&aws, &tests].as_slice()),
+        ("xtask", &xtask, &later[..]),
+        ("xtask/local", &local, &later[1..]),
     ] {
         for (what, other) in later {
             differ.extend(alone.iter().filter_map(|(package, ours)| {

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+/// Names another checkout to work on; `cargo xtask` also sets it for the companion binaries
+/// it hands commands to.
+pub const PROJECT_ROOT_ENV: &str = "XTASK_PROJECT_ROOT";
+
 /// The workspace root. Commands run from here, never from the caller's cwd.
 ///
 /// Resolved at run time, never from a path compiled in: a checkout moved or copied together
@@ -18,7 +22,7 @@ use anyhow::{bail, Context, Result};
 /// checkout on purpose); the `CARGO_MANIFEST_DIR` that `cargo run` and `cargo test` set; the
 /// current directory. From the latter two, the nearest ancestor whose Cargo.toml has `[workspace]`.
 pub fn project_root() -> PathBuf {
-    if let Some(root) = std::env::var_os("XTASK_PROJECT_ROOT").filter(|r| !r.is_empty()) {
+    if let Some(root) = std::env::var_os(PROJECT_ROOT_ENV).filter(|r| !r.is_empty()) {
         return PathBuf::from(root);
     }
     let start = std::env::var_os("CARGO_MANIFEST_DIR")

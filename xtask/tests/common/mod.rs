@@ -12,23 +12,23 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-/// `cargo xtask`: the `xtask` binary, handing its local commands to the `xtask-local` this
-/// test run built (as the deploy tests hand theirs to `xtask-aws`).
+/// `cargo xtask`: the `xtask` binary, handing its local commands to an up-to-date
+/// `xtask-local` (as the deploy tests hand theirs to `xtask-aws`).
 pub fn xtask() -> Command {
     let mut cmd = Command::new(built_binary(option_env!("CARGO_BIN_EXE_xtask"), "xtask"));
     cmd.env(xtask::xtask_local::BIN_ENV, xtask_local());
     cmd
 }
 
-/// The `xtask-local` binary this test run built.
+/// The `xtask-local` binary, up to date.
 pub fn xtask_local() -> PathBuf {
     built_binary(option_env!("CARGO_BIN_EXE_xtask-local"), "xtask-local")
 }
 
-/// A workspace binary: where cargo says it built it for this package's tests, else the one
-/// `cargo test --workspace` built beside this test.
+/// A workspace binary: where cargo says it built it for this package's tests, else built
+/// for them (the tests of xtask and of xtask-local share these helpers).
 fn built_binary(cargo_says: Option<&str>, name: &str) -> PathBuf {
-    cargo_says.map_or_else(|| xtask_local::dev::binary_beside_test(name), PathBuf::from)
+    cargo_says.map_or_else(|| xtask_local::dev::binary_for_tests(name), PathBuf::from)
 }
 
 pub fn workspace_root() -> PathBuf {

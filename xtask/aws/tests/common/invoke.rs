@@ -30,15 +30,14 @@ pub struct Functions {
     dir: Mutex<Option<tempfile::TempDir>>,
 }
 
-/// The `xtask` binary that `cargo test --workspace` (and `cargo xtask test`) built beside
-/// this test.
+/// The `xtask` binary, up to date (`cargo test -p xtask-aws` alone does not build it).
 pub fn xtask_binary() -> PathBuf {
-    xtask_local::dev::binary_beside_test("xtask")
+    xtask_local::dev::binary_for_tests("xtask")
 }
 
-/// The `xtask-local` binary (which runs `cargo xtask invoke`) built beside this test.
+/// The `xtask-local` binary (which runs `cargo xtask invoke`), up to date.
 pub fn xtask_local_binary() -> PathBuf {
-    xtask_local::dev::binary_beside_test("xtask-local")
+    xtask_local::dev::binary_for_tests("xtask-local")
 }
 
 fn query_param(path: &str, key: &str) -> Option<String> {

@@ -175,6 +175,7 @@ fn run_one(
         .env("CARGO", cargo)
         .env("CARGO_MANIFEST_DIR", &binary.manifest_dir)
         .env("CARGO_PKG_NAME", &binary.package)
+        .env_remove(xtask::workspace::PROJECT_ROOT_ENV)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -35,16 +35,34 @@ pub fn xtask_binary() -> anyhow::Result<std::path::PathBuf> {
     Ok(xtask)
 }
 
-/// A workspace binary that `cargo test --workspace` (and `cargo xtask test`) built beside the
-/// running test (target/debug/deps/TEST -> target/debug/NAME), for the tests of another
-/// package than the binary's, where cargo names none.
-pub fn binary_beside_test(name: &str) -> std::path::PathBuf {
+/// A workspace binary, for the tests of another package than its own (cargo names none for
+/// them): built up to date once per test process (`cargo build --package NAME --bin NAME`, a
+/// no-op after `cargo test --workspace`), beside the running test (target/debug/deps/TEST ->
+/// target/debug/NAME).
+pub fn binary_for_tests(name: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().expect("the test's own path");
     let path = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo xtask test` (or `cargo build -p {name}` first)",
-        path.display()
-    );
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "--package", name, "--bin", name])
+            .current_dir(xtask::workspace::project_root())
+            .env_remove(xtask::workspace::PROJECT_ROOT_ENV)
+            .output()
+            .expect("running cargo");
+        assert!(
+            out.status.success(),
+            "building {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            path.exists(),
+            "cargo built {name}, but not at {}",
+            path.display()
+        );
+        built.push(name.to_string());
+    }
     path
 }

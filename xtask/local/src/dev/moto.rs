@@ -2,7 +2,7 @@
 //!
 //! Installed into the workspace's virtualenv (`target/tools/venv`) by `cargo xtask test`; started on 127.0.0.1 with a free
 //! port and killed when dropped. Its Lambda side is spoken to with the AWS SDK, in xtask-aws
-//! (xtask/aws/src/dev/moto.rs); what is here needs no SDK.
+//! (xtask/aws/src/dev/moto_clients.rs); what is here needs no SDK.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

@@ -13,7 +13,10 @@ use crate::invoke;
 use xtask::build;
 use xtask::lambda::Arch;
 use xtask::util::status::status;
-use xtask::workspace::project_root;
+// `cargo xtask` sets it when it hands a command over; the tests find the checkout as plain
+// `cargo test` gives it to them, so a test that forgets to point a copy's commands at the copy
+// never acts on this checkout (lanes.rs removes it too).
+use xtask::workspace::{project_root, PROJECT_ROOT_ENV};
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let sh = Shell::new()?;
@@ -39,6 +42,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "workspace (cargo test --workspace --features xtask-aws/iam,xtask-aws/logs,xtask-aws/api,xtask-aws/bench)",
         );
         cmd!(sh, "{cargo} test {features...} {extra...}")
+            .env_remove(PROJECT_ROOT_ENV)
             .quiet()
             .run()
             .context("tests failed")?;
@@ -55,6 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             sh,
             "{cargo} test {features...} --no-run --message-format=json-render-diagnostics"
         )
+        .env_remove(PROJECT_ROOT_ENV)
         .quiet()
         .read()
         .context("the tests did not compile");
@@ -73,6 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let outcomes = lanes::run(binaries, args.lanes.into(), &cargo, &tools)?;
     // The libraries' doc comments, as `cargo test` would run them.
     let doc_tests = cmd!(sh, "{cargo} test {features...} --doc --quiet")
+        .env_remove(PROJECT_ROOT_ENV)
         .quiet()
         .run()
         .context("doc tests failed");
