@@ -17,6 +17,17 @@ use xshell::{cmd, Shell};
 use crate::util::status::status;
 use crate::workspace::{project_root, workspace_root_above};
 
+/// A package feature of a companion, and what it adds to the companion's build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feature {
+    pub name: &'static str,
+    /// The crate it brings in (as in `target/debug/deps/lib<crate>-<hash>.rlib`): no such
+    /// library yet means this build compiles it for the first time.
+    pub crate_name: &'static str,
+    /// What that compiles and about how long it takes, for the status line.
+    pub compiles: &'static str,
+}
+
 /// A package whose binary runs some of `cargo xtask`'s commands.
 pub struct Companion {
     /// The package, and its binary's name.
@@ -44,7 +55,7 @@ fn source_root() -> Result<PathBuf> {
 impl Companion {
     /// Builds the companion with `features` (a no-op when it is up to date), or takes the
     /// prebuilt one its variable names, and execs it with our arguments.
-    pub fn exec(&self, features: &[&str]) -> Result<Infallible> {
+    pub fn exec(&self, features: &[Feature]) -> Result<Infallible> {
         let exe = match std::env::var_os(self.bin_env).filter(|p| !p.is_empty()) {
             Some(prebuilt) => PathBuf::from(prebuilt),
             None => self.build(&source_root()?, features)?,
@@ -58,7 +69,7 @@ impl Companion {
 
     /// `cargo build --package PACKAGE` in `root` (with `features`), returning the executable
     /// cargo reports.
-    fn build(&self, root: &Path, features: &[&str]) -> Result<PathBuf> {
+    fn build(&self, root: &Path, features: &[Feature]) -> Result<PathBuf> {
         let package = self.package;
         // A relative CARGO_TARGET_DIR is where the cargo that built us put it: under the
         // directory we were started in, not under `root`, where this build runs.
@@ -68,22 +79,26 @@ impl Companion {
             .transpose()
             .context("resolving CARGO_TARGET_DIR")?;
         // Where a dev build puts it; only decides whether to announce a long first compile.
-        let target = target_dir.clone().unwrap_or_else(|| root.join("target"));
-        if !target.join("debug").join(package).exists() {
-            status(
-                "Compiling",
-                format!(
-                    "{} (first use only: {}, once; later runs only check it is up to date)",
-                    self.compiles, self.takes
-                ),
-            );
+        let debug = target_dir
+            .clone()
+            .unwrap_or_else(|| root.join("target"))
+            .join("debug");
+        let libraries: Vec<String> = std::fs::read_dir(debug.join("deps"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        for line in self.first_use(debug.join(package).exists(), &libraries, features) {
+            status("Compiling", line);
         }
         let sh = Shell::new()?;
         sh.change_dir(root);
         let cargo = crate::workspace::cargo();
-        let features = match features.is_empty() {
+        let names: Vec<&str> = features.iter().map(|f| f.name).collect();
+        let features = match names.is_empty() {
             true => Vec::new(),
-            false => vec!["--features".to_string(), features.join(",")],
+            false => vec!["--features".to_string(), names.join(",")],
         };
         // Not --quiet: cargo's own progress on stderr (its bar on a terminal, a line per crate
         // otherwise); the JSON messages go to stdout, read for the binary's path, so a `--json`
@@ -105,6 +120,32 @@ impl Companion {
             .read()
             .with_context(|| format!("building {package}, which runs {}", self.runs))?;
         executable(&messages, package)
+    }
+}
+
+impl Companion {
+    /// What a build is about to compile for the first time, one status line each: the whole
+    /// companion when its binary is not there, else each feature whose crate's library is not
+    /// among `libraries` (the file names in target/debug/deps). Nothing when all are there:
+    /// then cargo only checks they are up to date.
+    fn first_use(&self, built: bool, libraries: &[String], features: &[Feature]) -> Vec<String> {
+        let later = "once; later runs only check it is up to date";
+        if !built {
+            return vec![format!(
+                "{} (first use only: {}, {later})",
+                self.compiles, self.takes
+            )];
+        }
+        features
+            .iter()
+            .filter(|f| {
+                let prefix = format!("lib{}-", f.crate_name);
+                !libraries
+                    .iter()
+                    .any(|l| l.starts_with(&prefix) && l.ends_with(".rlib"))
+            })
+            .map(|f| format!("{} (first use only, {later})", f.compiles))
+            .collect()
     }
 }
 
@@ -165,6 +206,53 @@ mod tests {
         let err =
             executable(r#"{"reason":"build-finished","success":true}"#, "xtask-aws").unwrap_err();
         assert!(err.to_string().contains("no executable"), "{err}");
+    }
+
+    #[test]
+    fn a_first_compile_is_announced_once_for_what_it_is() {
+        let aws = Companion {
+            package: "xtask-aws",
+            bin_env: "X",
+            compiles: "the AWS SDK",
+            takes: "a few minutes",
+            runs: "AWS",
+        };
+        let logs = Feature {
+            name: "logs",
+            crate_name: "aws_sdk_cloudwatchlogs",
+            compiles: "CloudWatch Logs's SDK crate",
+        };
+        let api = Feature {
+            name: "api",
+            crate_name: "aws_sdk_apigatewayv2",
+            compiles: "API Gateway's SDK crate",
+        };
+        // No binary yet: one line for the whole build, whatever the features.
+        let lines = aws.first_use(false, &[], &[logs, api]);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].starts_with("the AWS SDK (first use only: a few minutes"),
+            "{lines:?}"
+        );
+        // Built before without the features: a line for each feature's crate not yet compiled.
+        let libraries = vec![
+            "libaws_sdk_lambda-0a1b.rlib".to_string(),
+            "libaws_sdk_apigatewayv2-9f8e.rlib".to_string(),
+            // Not a library of the crate: a crate whose name only starts the same, a .d file.
+            "libaws_sdk_cloudwatchlogs_extra-1.rlib".to_string(),
+            "aws_sdk_cloudwatchlogs-2.d".to_string(),
+        ];
+        assert_eq!(
+            aws.first_use(true, &libraries, &[logs, api]),
+            vec![
+                "CloudWatch Logs's SDK crate (first use only, once; later runs only check it is \
+                  up to date)"
+                    .to_string()
+            ]
+        );
+        // Everything there: cargo's check only.
+        assert!(aws.first_use(true, &libraries, &[api]).is_empty());
+        assert!(aws.first_use(true, &libraries, &[]).is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use anyhow::Result;
 
-use crate::companion::Companion;
+use crate::companion::{Companion, Feature};
 
 /// The package and binary that hold the AWS commands.
 pub const PACKAGE: &str = "xtask-aws";
@@ -29,13 +29,35 @@ pub enum Needs {
 }
 
 impl Needs {
-    /// xtask-aws's package feature.
-    pub fn feature(self) -> &'static str {
-        match self {
-            Needs::Iam => "iam",
-            Needs::Logs => "logs",
-            Needs::Api => "api",
-            Needs::Bench => "bench",
+    /// xtask-aws's package feature, and what its first build compiles (times measured on 2
+    /// cores after a deploy's build: BENCHMARKS.md).
+    pub fn feature(self) -> Feature {
+        let (name, crate_name, compiles) = match self {
+            Needs::Iam => (
+                "iam",
+                "aws_sdk_iam",
+                "IAM's SDK crate, for the roles (about a minute)",
+            ),
+            Needs::Logs => (
+                "logs",
+                "aws_sdk_cloudwatchlogs",
+                "CloudWatch Logs's SDK crate (about 20 s)",
+            ),
+            Needs::Api => (
+                "api",
+                "aws_sdk_apigatewayv2",
+                "API Gateway's SDK crate (about 20 s)",
+            ),
+            Needs::Bench => (
+                "bench",
+                "xtask_local",
+                "moto's server and the benchmarks (xtask-local, seconds)",
+            ),
+        };
+        Feature {
+            name,
+            crate_name,
+            compiles,
         }
     }
 }
@@ -43,7 +65,7 @@ impl Needs {
 /// Builds `xtask-aws` with the services the command `needs` besides Lambda (a no-op when it is
 /// up to date) and execs it with our arguments.
 pub fn exec(needs: &[Needs]) -> Result<Infallible> {
-    let features: Vec<&str> = needs.iter().map(|n| n.feature()).collect();
+    let features: Vec<Feature> = needs.iter().map(|n| n.feature()).collect();
     Companion {
         package: PACKAGE,
         bin_env: BIN_ENV,

@@ -32,10 +32,6 @@ const EXAMPLES: &[(&str, Setup)] = &[
         Setup::Serve,
     ),
     ("cargo xtask watch", Setup::Watch),
-    (
-        "curl -sN 'http://127.0.0.1:9000/hello?name=ada'",
-        Setup::ServeStream,
-    ),
     ("cargo xtask rollback", Setup::DeployedTwice),
     ("cargo xtask logs", Setup::Logged),
     (
@@ -63,10 +59,6 @@ enum Setup {
     Serve,
     /// A copy of the checkout, whose function's source is edited once `watch` serves.
     Watch,
-    /// A copy of the checkout with a function `ticker` from `cargo xtask new ticker --stream`,
-    /// served on port 9000 by `cargo xtask invoke --serve -p ticker --http function-url`, as
-    /// the text before it says.
-    ServeStream,
     /// moto with nothing in it.
     EmptyAccount,
     /// moto with the function `echo` running other code than the built zip.
@@ -315,22 +307,6 @@ fn example(prefix: &str) {
             let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
             watch(&block)
         }
-        Setup::ServeStream => {
-            let parent = tempfile::tempdir().unwrap();
-            // Not the checkout's target: the copy's path is in its release builds' flags
-            // (the remapped source paths), so sharing would recompile the checkout's.
-            let copy = checkout_copy(parent.path(), &root.join("target/copies"));
-            let shell = Shell::new(&copy, None);
-            // Built before the server starts, so its wait for the port is not the build's.
-            shell.setup("cargo xtask new ticker --stream && cargo xtask build -p ticker");
-            let _port = PORT_9000.lock().unwrap_or_else(|e| e.into_inner());
-            let mut server =
-                shell.command("cargo xtask invoke --serve -p ticker --http function-url");
-            server.stdout(Stdio::null());
-            let mut server = Background::start(server);
-            wait_for_port(&mut server, 9000);
-            shell.run(&block.script())
-        }
         Setup::EmptyAccount => {
             // A deploy without --zip builds (and may rewrite the stamp FreshZip removes).
             let _shared = ZIP.read().unwrap();
@@ -452,22 +428,16 @@ fn write_two_invocations(endpoint: &str) {
 
 /// `watch` in a copy of the checkout: once it serves, the function's source is edited; once
 /// it reloads, Ctrl-C. Its output up to then.
-/// A copy of the checkout in `parent`, building into `target` (shared, so its builds reuse
-/// the dependencies compiled there).
-fn checkout_copy(parent: &Path, target: &Path) -> PathBuf {
-    let copy = parent.join("checkout");
+fn watch(block: &Block) -> Vec<String> {
+    let parent = tempfile::tempdir().unwrap();
+    let copy = parent.path().join("checkout");
     for rel in ["Cargo.toml", "Cargo.lock", ".cargo", "function", "xtask"] {
         xtask::util::fs::copy_tree(&workspace_root().join(rel), &copy.join(rel)).unwrap();
     }
-    std::fs::create_dir_all(target).unwrap();
-    std::os::unix::fs::symlink(target, copy.join("target")).unwrap();
-    copy
-}
-
-fn watch(block: &Block) -> Vec<String> {
-    let parent = tempfile::tempdir().unwrap();
-    // Every copy's watch shares its dev-profile builds; the checkout's own are left alone.
-    let copy = checkout_copy(parent.path(), &workspace_root().join("target/copies"));
+    // The copy's builds share their dependencies with every other copy's.
+    let shared = workspace_root().join("target/copies");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::os::unix::fs::symlink(&shared, copy.join("target")).unwrap();
     let shell = Shell::new(&copy, None);
     let mut child = Background::start(shell.command(&block.script()));
     let mut stdout = child.0.stdout.take().unwrap();
@@ -541,11 +511,6 @@ fn invoke() {
 #[test]
 fn front_door_with_curl() {
     example("curl -s 'http://127.0.0.1:9000/hello?name=world'");
-}
-
-#[test]
-fn a_streaming_function_streams_through_its_function_url() {
-    example("curl -sN 'http://127.0.0.1:9000/hello?name=ada'");
 }
 
 #[test]
