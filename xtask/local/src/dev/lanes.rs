@@ -176,6 +176,7 @@ fn run_one(
         .env("CARGO_MANIFEST_DIR", &binary.manifest_dir)
         .env("CARGO_PKG_NAME", &binary.package)
         .env_remove(xtask::workspace::PROJECT_ROOT_ENV)
+        .env(super::BINARIES_BUILT_ENV, "1")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -35,16 +35,21 @@ pub fn xtask_binary() -> anyhow::Result<std::path::PathBuf> {
     Ok(xtask)
 }
 
+/// Set by `cargo xtask test` for the tests it runs: `cargo test --workspace` has just built
+/// every binary, so [`binary_for_tests`] need not ask cargo (whose lock a release build in
+/// another lane may hold for a minute).
+pub const BINARIES_BUILT_ENV: &str = "XTASK_TEST_BINARIES_BUILT";
+
 /// A workspace binary, for the tests of another package than its own (cargo names none for
-/// them): built up to date once per test process (`cargo build --package NAME --bin NAME`, a
-/// no-op after `cargo test --workspace`), beside the running test (target/debug/deps/TEST ->
-/// target/debug/NAME).
+/// them): built up to date once per test process (`cargo build --package NAME --bin NAME`)
+/// unless `cargo xtask test` built it ([`BINARIES_BUILT_ENV`]), beside the running test
+/// (target/debug/deps/TEST -> target/debug/NAME).
 pub fn binary_for_tests(name: &str) -> std::path::PathBuf {
     static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().expect("the test's own path");
     let path = exe.parent().unwrap().parent().unwrap().join(name);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if !built.iter().any(|b| b == name) {
+    if std::env::var_os(BINARIES_BUILT_ENV).is_none() && !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = std::process::Command::new(cargo)
             .args(["build", "--quiet", "--package", name, "--bin", name])
@@ -57,12 +62,8 @@ pub fn binary_for_tests(name: &str) -> std::path::PathBuf {
             "building {name}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            path.exists(),
-            "cargo built {name}, but not at {}",
-            path.display()
-        );
         built.push(name.to_string());
     }
+    assert!(path.exists(), "{name} is not at {}", path.display());
     path
 }

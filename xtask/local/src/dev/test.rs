@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
         cmd!(sh, "{cargo} test {features...} {extra...}")
             .env_remove(PROJECT_ROOT_ENV)
+            .env(crate::dev::BINARIES_BUILT_ENV, "1")
             .quiet()
             .run()
             .context("tests failed")?;
