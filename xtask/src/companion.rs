@@ -83,13 +83,18 @@ impl Companion {
             .clone()
             .unwrap_or_else(|| root.join("target"))
             .join("debug");
-        let libraries: Vec<String> = std::fs::read_dir(debug.join("deps"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .collect();
-        for line in self.first_use(debug.join(package).exists(), &libraries, features) {
+        let built = debug.join(package).exists();
+        // Listed only when a feature's crate could be missing: not on every plain `invoke`.
+        let libraries: Vec<String> = match built && !features.is_empty() {
+            true => std::fs::read_dir(debug.join("deps"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect(),
+            false => Vec::new(),
+        };
+        for line in self.first_use(built, &libraries, features) {
             status("Compiling", line);
         }
         let sh = Shell::new()?;
@@ -121,9 +126,7 @@ impl Companion {
             .with_context(|| format!("building {package}, which runs {}", self.runs))?;
         executable(&messages, package)
     }
-}
 
-impl Companion {
     /// What a build is about to compile for the first time, one status line each: the whole
     /// companion when its binary is not there, else each feature whose crate's library is not
     /// among `libraries` (the file names in target/debug/deps). Nothing when all are there:

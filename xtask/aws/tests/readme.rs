@@ -112,7 +112,7 @@ impl Shell {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        let xtask = xtask_binary();
+        let xtask = common::invoke::xtask_binary();
         assert!(
             xtask.exists(),
             "{} (cargo test --workspace builds it)",
@@ -155,7 +155,7 @@ impl Shell {
             .env(xtask::xtask_aws::BIN_ENV, env!("CARGO_BIN_EXE_xtask-aws"))
             .env(
                 xtask::xtask_local::BIN_ENV,
-                xtask_local::dev::binary_for_tests("xtask-local"),
+                common::invoke::xtask_local_binary(),
             )
             .env("XTASK_PROJECT_ROOT", &self.root)
             .env_remove("CARGO_TARGET_DIR")
@@ -263,11 +263,6 @@ fn wait_for_port(server: &mut Background, port: u16) {
         server.0.try_wait().unwrap().is_none(),
         "the server ended; something else listens on {port}"
     );
-}
-
-/// This run's xtask binary, up to date (`cargo test -p xtask-aws` alone does not build it).
-fn xtask_binary() -> PathBuf {
-    xtask_local::dev::binary_for_tests("xtask")
 }
 
 /// Runs the README block that starts with `prefix` after its set-up; compares its output.
